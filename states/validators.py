@@ -1,0 +1,81 @@
+"""Validation of CRM fields, by the maintained libraries (never hand-written checksums).
+
+Each validator returns (normalised value, None) when valid, or (None, reason in French) when not.
+"""
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import siret as stdnum_siret
+
+Result = tuple[str | None, str | None]
+
+# Overseas departments: their phone numbers belong to their own numbering region.
+_OVERSEAS_REGION = {"971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT", "975": "PM"}
+_NAF_RE = re.compile(r"^(\d{2})\.?(\d{2})([A-Za-z])$")
+_POSTAL_RE = re.compile(r"^\d{5}$")
+
+
+def phone_region(postal_code: str | None) -> str:
+    if postal_code and len(postal_code) >= 3:
+        return _OVERSEAS_REGION.get(postal_code[:3], "FR")
+    return "FR"
+
+
+def validate_phone(raw: str | None, postal_code: str | None = None) -> Result:
+    if not raw or not raw.strip():
+        return None, "téléphone manquant"
+    region = phone_region(postal_code)
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None, f"téléphone illisible : {raw!r}"
+    if not phonenumbers.is_valid_number(number):
+        return None, f"téléphone invalide pour la région {region} : {raw!r}"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def validate_email_address(raw: str | None) -> Result:
+    if not raw or not raw.strip():
+        return None, "email manquant"
+    try:
+        info = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        return None, f"email invalide : {exc}"
+    return info.normalized, None
+
+
+def validate_siret(raw: str | None) -> Result:
+    if not raw or not raw.strip():
+        return None, "SIRET manquant"
+    try:
+        return stdnum_siret.validate(raw), None
+    except StdnumError as exc:
+        return None, f"SIRET invalide ({exc})"
+
+
+def validate_naf(raw: str | None) -> Result:
+    """NAF rév. 2: four digits and a letter, normalised to `62.01Z`."""
+    if not raw or not raw.strip():
+        return None, "code NAF manquant"
+    m = _NAF_RE.match(raw.strip().replace(" ", ""))
+    if not m:
+        return None, f"code NAF invalide : {raw!r} (attendu 62.01Z)"
+    return f"{m[1]}.{m[2]}{m[3].upper()}", None
+
+
+def validate_postal_code(raw: str | None) -> Result:
+    if not raw or not raw.strip():
+        return None, "code postal manquant"
+    if not _POSTAL_RE.match(raw.strip()):
+        return None, f"code postal invalide : {raw!r} (5 chiffres)"
+    return raw.strip(), None
+
+
+def validate_text(raw: str | None, label: str) -> Result:
+    if raw is None or not str(raw).strip():
+        return None, f"{label} manquant"
+    return str(raw).strip(), None

@@ -1,0 +1,100 @@
+"""The one write path. Every change to a case, from the API, the pages or a flow, comes here.
+
+In one transaction: load the case, check the expected version, let the domain decide (guards,
+calling rules), apply the effects, append the audit record, enqueue the notifications, commit.
+Optimistic locking: the UPDATE of the case row is conditional on the version the caller read,
+so of two writers holding the same version exactly one wins; the other gets VersionConflict
+and nothing it did is kept. Nothing else in the code base writes a case.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from states.commands import Command
+from states.decide import Effects, decide
+from store import audit
+from store.errors import CaseNotFound, VersionConflict
+from store.snapshot import ACTION, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, REQUIREMENT, case_row, snapshot
+from store.tables import Notification
+
+log = logging.getLogger("m3.write_path")  # ids only: no personal data in logs
+
+NOTIFICATION = Notification.__table__
+_INSERT_TABLES = {"contact_attempt": ATTEMPT, "inventory_line": INVENTORY, "bilan_outcome": OUTCOME,
+                  "planned_action": ACTION}
+_CHANNEL = {"client_email": "email", "client_letter": "letter"}
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    case_id: int
+    state: str
+    version: int
+    audit_seq: int
+    action: str
+    changes: dict[str, Any]
+
+
+def execute(db: Engine, case_id: int, expected_version: int, command: Command, actor: str,
+            now: datetime) -> ChangeResult:
+    """Apply `command` to case `case_id` as `actor` at time `now`, or raise and change nothing."""
+    with db.begin() as conn:
+        return execute_in(conn, case_id, expected_version, command, actor, now)
+
+
+def execute_in(conn: Connection, case_id: int, expected_version: int, command: Command, actor: str,
+               now: datetime) -> ChangeResult:
+    """The same, inside a transaction the caller owns (a flow batching several cases)."""
+    row = case_row(conn, case_id)
+    if row is None:
+        raise CaseNotFound(case_id)
+    if row.version != expected_version:
+        raise VersionConflict(case_id, expected_version, row.version)
+    case = snapshot(conn, row, command.needs, command.advisor_ids)
+    fx = decide(case, command, now)
+    return _apply(conn, row, case, fx, actor, now)
+
+
+def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) -> ChangeResult:
+    seq = row.audit_seq + 1
+    record = audit.record_values(row.id, seq, row.audit_head or audit.GENESIS, now, actor, fx.action,
+                                 fx.changes, fx.reason)
+    new_version = row.version + 1
+    values = dict(fx.case, version=new_version, audit_seq=seq, audit_head=record["hash"], updated_at=now)
+    res = conn.execute(update(CASE).where(CASE.c.id == row.id, CASE.c.version == row.version).values(values))
+    if res.rowcount != 1:
+        current = case_row(conn, row.id)
+        raise VersionConflict(row.id, row.version, current.version if current else -1)
+    if fx.client:
+        conn.execute(update(CLIENT).where(CLIENT.c.id == row.client_id).values(fx.client))
+    for table, vals in fx.inserts:
+        conn.execute(insert(_INSERT_TABLES[table]).values(case_id=row.id, **vals))
+    for table, key, vals in fx.updates:
+        if table == "contract_requirement":
+            _upsert_requirement(conn, key, vals)
+        elif table == "planned_action":
+            conn.execute(update(ACTION).where(ACTION.c.id == key, ACTION.c.case_id == row.id).values(vals))
+    conn.execute(insert(audit.AUDIT).values(record))
+    for kind in fx.notifications:
+        conn.execute(insert(NOTIFICATION).values(
+            dedupe_key=f"case:{row.id}:{seq}:{kind}", kind=kind, channel=_CHANNEL.get(kind, "email"),
+            case_id=row.id, recipient=case.client.email if case.client and _CHANNEL.get(kind) == "email" else None,
+            payload={"audit_seq": seq}, status="pending", created_at=now, next_attempt_at=now,
+        ))
+    log.info("case %s: %s by %s -> v%s", row.id, fx.action, actor.split(":")[0], new_version)
+    return ChangeResult(row.id, fx.case.get("state", row.state), new_version, seq, fx.action, record["changes"])
+
+
+def _upsert_requirement(conn: Connection, key: tuple[str, str], vals: dict[str, Any]) -> None:
+    contract_id, code = key
+    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(REQUIREMENT)
+    stmt = ins.values(contract_id=contract_id, code=code, **vals).on_conflict_do_update(
+        index_elements=[REQUIREMENT.c.contract_id, REQUIREMENT.c.code], set_=vals)
+    conn.execute(stmt)
