@@ -1,0 +1,1 @@
+"""The `m3` command line."""
