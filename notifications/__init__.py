@@ -1,0 +1,1 @@
+"""Notifications: French Jinja2 templates, rendering, the transactional outbox, delivery channels."""

@@ -1,0 +1,42 @@
+"""The transactional outbox: enqueue a message in the same transaction as the change causing it.
+
+Kinds and what they carry (`payload`); case-based kinds are rendered from the case at send time:
+- client_email       case_id; the "mise à jour du dossier" email after failed calls
+- client_letter      case_id; the postal letter (PDF) after the email
+- documents_request  case_id; payload {"missing": [{"contract_id", "product", "label"}]}
+- advisor_digest     payload {"advisor_name", "as_of", "cases": [case summary]}
+- manager_digest     payload {"agency_name", "as_of", "week", "by_advisor": [{"advisor_name", "overdue"}],
+                              "cases": [case summary]}
+- action_reminder    payload {"owner_name", "as_of", "actions": [{"case_id", "client_name", "kind", "label",
+                              "due_date"}]}
+case summary = {"case_id", "client_name", "due_date", "window_end", "state", "priority", "late"}
+
+`dedupe_key` is unique: enqueueing the same key twice (a re-run flow) adds nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from store.tables import Notification
+
+NOTIFICATION = Notification.__table__
+KINDS = ("client_email", "client_letter", "documents_request", "advisor_digest", "manager_digest",
+         "action_reminder")
+
+
+def enqueue(conn: Connection, *, kind: str, channel: str, dedupe_key: str, now: datetime,
+            recipient: str | None = None, case_id: int | None = None, payload: dict[str, Any] | None = None) -> bool:
+    """Add a pending notification; False when one with the same dedupe_key already exists."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(NOTIFICATION)
+    stmt = ins.values(
+        dedupe_key=dedupe_key, kind=kind, channel=channel, case_id=case_id, recipient=recipient,
+        payload=payload or {}, status="pending", attempts=0, created_at=now, next_attempt_at=now,
+    ).on_conflict_do_nothing(index_elements=[NOTIFICATION.c.dedupe_key])
+    return conn.execute(stmt).rowcount == 1
