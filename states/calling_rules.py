@@ -25,6 +25,8 @@ class CallingPolicy:
 
 
 DEFAULT_POLICY = CallingPolicy()
+# French day names: strftime's %A follows the process locale (English by default).
+_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 def _fmt(slots: tuple[tuple[time, time], ...]) -> str:
@@ -46,7 +48,7 @@ def call_refusals(
     consumer = kind is ClientKind.PARTICULIER
     slots = policy.consumer_slots if consumer else policy.business_slots
     if local.weekday() >= 5:
-        reasons.append(f"pas d'appel le week-end ({local:%A %d/%m/%Y})")
+        reasons.append(f"pas d'appel le week-end ({_DAYS[local.weekday()]} {local:%d/%m/%Y})")
     if is_public_holiday(local.date(), postal_code):
         reasons.append(f"pas d'appel un jour férié ({local:%d/%m/%Y})")
     if not any(start <= local.time() < end for start, end in slots):

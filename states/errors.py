@@ -3,13 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from states.lifecycle import EventNotAllowed
+from states.lifecycle import DomainError, EventNotAllowed
 
 __all__ = ["DomainError", "EventNotAllowed", "GuardFailed", "InvalidChange", "CallingRulesViolation", "Unmet"]
-
-
-class DomainError(Exception):
-    """A change the rules refuse."""
 
 
 @dataclass(frozen=True)
@@ -21,7 +17,7 @@ class Unmet:
 class GuardFailed(DomainError):
     def __init__(self, event: str, unmet: list[Unmet]) -> None:
         self.event, self.unmet = event, unmet
-        super().__init__(f"'{event}' needs: " + "; ".join(f"{u.code}: {u.message}" for u in unmet))
+        super().__init__(f"'{event}' nécessite : " + "; ".join(f"{u.code}: {u.message}" for u in unmet))
 
 
 class InvalidChange(DomainError):

@@ -121,11 +121,17 @@ def _build_machine() -> Machine:
 MACHINE = _build_machine()
 
 
-class EventNotAllowed(Exception):
+class DomainError(Exception):
+    """A change the rules refuse. Defined here (re-exported by states.errors) so that
+    EventNotAllowed, raised by the table itself, is one too."""
+
+
+class EventNotAllowed(DomainError):
     def __init__(self, event: str, state: str, allowed: list[str]) -> None:
         self.event, self.state, self.allowed = event, state, allowed
-        allowed_txt = ", ".join(allowed) or "none"
-        super().__init__(f"event '{event}' is not allowed from state '{state}' (allowed: {allowed_txt})")
+        allowed_txt = ", ".join(allowed) or "aucun"
+        super().__init__(f"l'événement '{event}' n'est pas possible depuis l'état '{state}' "
+                         f"(possibles : {allowed_txt})")
 
 
 def allowed_events(state: str) -> list[str]:
