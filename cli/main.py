@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import typer
 
@@ -28,7 +27,3 @@ def _register() -> None:
 
 
 _register()
-
-if __name__ == "__main__":  # pragma: no cover
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    app()

@@ -14,7 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-M3 = [sys.executable, "-m", "cli.main"]
+M3 = [sys.executable, "-m", "cli"]
 
 
 def m3(*args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     }
     outbox_max_attempts: int = 8
     outbox_backoff_base_s: float = 30.0
+    outbox_backoff_max_s: float = Field(3600.0, description="Cap of the retry delay (exponential backoff)")
+    outbox_claim_lease_s: float = Field(
+        300.0, description="A row claimed by a sender that died is retried after this (same Message-ID)")
+    message_id_domain: str = Field("suivi-m3.local", description="Right-hand side of the stable Message-IDs")
 
     # API
     session_secret: str = Field("change-me-in-production", description="Signs the pages' session cookies")

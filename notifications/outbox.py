@@ -38,5 +38,39 @@ def enqueue(conn: Connection, *, kind: str, channel: str, dedupe_key: str, now: 
     stmt = ins.values(
         dedupe_key=dedupe_key, kind=kind, channel=channel, case_id=case_id, recipient=recipient,
         payload=payload or {}, status="pending", attempts=0, created_at=now, next_attempt_at=now,
-    ).on_conflict_do_nothing(index_elements=[NOTIFICATION.c.dedupe_key])
-    return conn.execute(stmt).rowcount == 1
+    ).on_conflict_do_nothing(index_elements=[NOTIFICATION.c.dedupe_key]).returning(NOTIFICATION.c.id)
+    # RETURNING, not rowcount: on PostgreSQL (psycopg 3) an INSERT ... ON CONFLICT reports rowcount -1.
+    return conn.execute(stmt).first() is not None
+
+
+# ---------------------------------------------------------------- reading the outbox (m3 outbox)
+# Statuses: pending (due at next_attempt_at), sending (claimed by a sender, until its lease
+# expires), sent, failed (given up; `requeue_failed` puts it back), cancelled (not to be sent:
+# the client opposed the channel, or there is no address; the reason is in last_error).
+
+def counts(conn: Connection) -> dict[tuple[str, str], int]:
+    """{(status, kind): number of rows}."""
+    from sqlalchemy import func, select
+
+    rows = conn.execute(select(NOTIFICATION.c.status, NOTIFICATION.c.kind, func.count())
+                        .group_by(NOTIFICATION.c.status, NOTIFICATION.c.kind)).all()
+    return {(s, k): n for s, k, n in rows}
+
+
+def latest(conn: Connection, status: str | None = None, limit: int = 20) -> list[Any]:
+    """The newest rows, optionally of one status."""
+    from sqlalchemy import select
+
+    q = select(NOTIFICATION).order_by(NOTIFICATION.c.id.desc()).limit(limit)
+    if status:
+        q = q.where(NOTIFICATION.c.status == status)
+    return list(conn.execute(q).all())
+
+
+def requeue_failed(conn: Connection, now: datetime) -> int:
+    """Put failed rows back in the queue with a fresh attempt count (after fixing the cause)."""
+    from sqlalchemy import update
+
+    res = conn.execute(update(NOTIFICATION).where(NOTIFICATION.c.status == "failed")
+                       .values(status="pending", attempts=0, next_attempt_at=now))
+    return res.rowcount

@@ -80,6 +80,10 @@ class RecordAttempt(Command):
     advisor_id: int | None = None
     needs = frozenset({"client", "attempts"})  # type: ignore[assignment]
 
+    @property
+    def advisor_ids(self) -> tuple[int, ...]:
+        return (self.advisor_id,) if self.advisor_id else ()
+
 
 @dataclass(frozen=True)
 class SetRequirement(Command):

@@ -186,6 +186,8 @@ def _attempt(case: CaseSnapshot, cmd: RecordAttempt, now: datetime) -> Effects:
         raise InvalidChange({"at": "heure sans fuseau horaire"})
     if cmd.at > now:
         raise InvalidChange({"at": "une tentative ne peut pas être dans le futur"})
+    if cmd.advisor_id is not None and cmd.advisor_id not in case.advisors:
+        raise InvalidChange({"advisor_id": f"chargé de clientèle {cmd.advisor_id} inconnu"})
     if cmd.channel is Channel.PHONE:
         if case.client.opposition_phone:
             raise CallingRulesViolation(["le client s'est opposé au démarchage téléphonique"])

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Connection, select
@@ -27,7 +27,35 @@ GENESIS = "0" * 64
 
 def jsonable(value: Any) -> Any:
     """Changes as they will read back from the JSON column, so the hash survives a round trip."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    try:
+        return _plain_copy(value)  # the usual case, without serialising twice
+    except _NotPlain:
+        return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of value if it is made only of what JSON reads back unchanged (dict with str keys,
+    list, str, int, bool, None, exact types, no subclasses); otherwise _NotPlain."""
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if t is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _NotPlain
+            out[k] = _plain_copy(v)
+        return out
+    if t is list:
+        return [_plain_copy(v) for v in value]
+    raise _NotPlain
 
 
 def canonical(case_id: int, seq: int, at: datetime, actor: str, action: str, changes: Any, reason: str | None) -> str:
@@ -45,6 +73,7 @@ def chain_hash(prev_hash: str, body: str) -> str:
 def record_values(case_id: int, seq: int, prev_hash: str, at: datetime, actor: str, action: str,
                   changes: dict, reason: str | None) -> dict[str, Any]:
     changes = jsonable(changes)
+    at = at.astimezone(timezone.utc)  # hashed as stored: the column keeps UTC, whatever the caller's zone
     h = chain_hash(prev_hash, canonical(case_id, seq, at, actor, action, changes, reason))
     return {"case_id": case_id, "seq": seq, "at": at, "actor": actor, "action": action, "changes": changes,
             "reason": reason, "prev_hash": prev_hash, "hash": h}

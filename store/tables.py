@@ -200,3 +200,22 @@ class Notification(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=200)
     created_at: datetime | None = _ts()
     sent_at: datetime | None = _ts()
+
+
+class AppUser(SQLModel, table=True):
+    """A person who signs in to the API. The token's secret is never stored: only its argon2 hash.
+
+    A token reads `m3_<token_id>.<secret>`: `token_id` is public and unique (the lookup key),
+    the secret is checked against `token_hash`.
+    """
+
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100, unique=True)
+    role: str = Field(max_length=16)  # advisor / manager / compliance / admin
+    agency_id: str | None = Field(default=None, foreign_key="agency.id")  # required for advisor, manager
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")  # an advisor user's Advisor row
+    token_id: str = Field(max_length=32, unique=True)
+    token_hash: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime | None = _ts()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,7 +21,9 @@ from states.commands import Command
 from states.decide import Effects, decide
 from store import audit
 from store.errors import CaseNotFound, VersionConflict
-from store.snapshot import ACTION, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, REQUIREMENT, case_row, snapshot
+from store.snapshot import (
+    ACTION, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, REQUIREMENT, case_row, case_row_with_client, snapshot,
+)
 from store.tables import Notification
 
 log = logging.getLogger("m3.write_path")  # ids only: no personal data in logs
@@ -30,6 +32,28 @@ NOTIFICATION = Notification.__table__
 _INSERT_TABLES = {"contact_attempt": ATTEMPT, "inventory_line": INVENTORY, "bilan_outcome": OUTCOME,
                   "planned_action": ACTION}
 _CHANNEL = {"client_email": "email", "client_letter": "letter"}
+
+# Statements built once. The SET clause comes from the keys of the parameters passed at execute
+# time, and SQLAlchemy caches the compiled form per set of keys: a change pays neither the
+# construction of a statement nor its compilation (bench/bench_write_path.py: most of the cost
+# of a change was there). The WHERE parameters are prefixed `w_` so they never clash with a
+# column being set.
+_UPDATE_CASE = update(CASE).where(CASE.c.id == bindparam("w_id"), CASE.c.version == bindparam("w_version"))
+_UPDATE_CLIENT = update(CLIENT).where(CLIENT.c.id == bindparam("w_id"))
+_UPDATE_ACTION = update(ACTION).where(ACTION.c.id == bindparam("w_id"), ACTION.c.case_id == bindparam("w_case_id"))
+_INSERTS = {name: insert(table) for name, table in _INSERT_TABLES.items()}
+_INSERT_AUDIT = insert(audit.AUDIT)
+_INSERT_NOTIFICATION = insert(NOTIFICATION)
+_COLUMNS = {t: frozenset(t.c.keys()) for t in (CASE, CLIENT, ACTION, NOTIFICATION, audit.AUDIT,
+                                               *_INSERT_TABLES.values())}
+
+
+def _run(conn: Connection, stmt, table, params: dict[str, Any], where: dict[str, Any] | None = None) -> Any:
+    """Execute a prebuilt statement; keys that are not columns fail as `.values()` would."""
+    if not params.keys() <= _COLUMNS[table]:
+        stmt = stmt.values(params)  # raises "Unconsumed column names", as before
+        params = {}
+    return conn.execute(stmt, {**params, **where} if where else params)
 
 
 @dataclass(frozen=True)
@@ -52,12 +76,16 @@ def execute(db: Engine, case_id: int, expected_version: int, command: Command, a
 def execute_in(conn: Connection, case_id: int, expected_version: int, command: Command, actor: str,
                now: datetime) -> ChangeResult:
     """The same, inside a transaction the caller owns (a flow batching several cases)."""
-    row = case_row(conn, case_id)
+    needs = command.needs
+    if "client" in needs:
+        row, client = case_row_with_client(conn, case_id)  # one round trip for both
+    else:
+        row, client = case_row(conn, case_id), None
     if row is None:
         raise CaseNotFound(case_id)
     if row.version != expected_version:
         raise VersionConflict(case_id, expected_version, row.version)
-    case = snapshot(conn, row, command.needs, command.advisor_ids)
+    case = snapshot(conn, row, needs, command.advisor_ids, client)
     fx = decide(case, command, now)
     return _apply(conn, row, case, fx, actor, now)
 
@@ -68,22 +96,22 @@ def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) 
                                  fx.changes, fx.reason)
     new_version = row.version + 1
     values = dict(fx.case, version=new_version, audit_seq=seq, audit_head=record["hash"], updated_at=now)
-    res = conn.execute(update(CASE).where(CASE.c.id == row.id, CASE.c.version == row.version).values(values))
+    res = _run(conn, _UPDATE_CASE, CASE, values, {"w_id": row.id, "w_version": row.version})
     if res.rowcount != 1:
         current = case_row(conn, row.id)
         raise VersionConflict(row.id, row.version, current.version if current else -1)
     if fx.client:
-        conn.execute(update(CLIENT).where(CLIENT.c.id == row.client_id).values(fx.client))
+        _run(conn, _UPDATE_CLIENT, CLIENT, fx.client, {"w_id": row.client_id})
     for table, vals in fx.inserts:
-        conn.execute(insert(_INSERT_TABLES[table]).values(case_id=row.id, **vals))
+        _run(conn, _INSERTS[table], _INSERT_TABLES[table], dict(vals, case_id=row.id))
     for table, key, vals in fx.updates:
         if table == "contract_requirement":
             _upsert_requirement(conn, key, vals)
         elif table == "planned_action":
-            conn.execute(update(ACTION).where(ACTION.c.id == key, ACTION.c.case_id == row.id).values(vals))
-    conn.execute(insert(audit.AUDIT).values(record))
+            _run(conn, _UPDATE_ACTION, ACTION, vals, {"w_id": key, "w_case_id": row.id})
+    _run(conn, _INSERT_AUDIT, audit.AUDIT, record)
     for kind in fx.notifications:
-        conn.execute(insert(NOTIFICATION).values(
+        _run(conn, _INSERT_NOTIFICATION, NOTIFICATION, dict(
             dedupe_key=f"case:{row.id}:{seq}:{kind}", kind=kind, channel=_CHANNEL.get(kind, "email"),
             case_id=row.id, recipient=case.client.email if case.client and _CHANNEL.get(kind) == "email" else None,
             payload={"audit_seq": seq}, status="pending", created_at=now, next_attempt_at=now,

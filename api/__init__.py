@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI app, authentication, routes. Thin: parse, authorise, call, render."""

@@ -1,0 +1,143 @@
+"""Bearer tokens: `m3_<token_id>.<secret>`. The token id is public (the lookup key); only an
+argon2 hash of the secret is stored, so a copy of the database gives no working token.
+
+Why a cache of verified tokens: argon2 is slow on purpose (~50 ms and 64 MiB per verify here),
+which is what makes a stolen hash expensive to attack, but paying it on every request would cap
+the API at ~20 requests per second per core. A successful verification is kept in memory for
+CACHE_TTL_S, keyed by sha256(token) (the token itself is not kept), so a revoked user is
+refused at most CACHE_TTL_S later in any running server. Failures are never cached.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from api.roles import AGENCY_ROLES, Role, User
+from store.tables import Advisor, Agency, AppUser
+
+USER = AppUser.__table__
+ADVISOR = Advisor.__table__
+AGENCY = Agency.__table__
+PREFIX = "m3_"
+CACHE_TTL_S = 60.0
+
+_hasher = PasswordHasher()
+_cache: dict[str, tuple[User, float]] = {}
+_lock = threading.Lock()
+
+
+class UserError(ValueError):
+    """A user that cannot be created as asked (unknown advisor, missing agency...)."""
+
+
+def new_token() -> tuple[str, str]:
+    """(token_id, full token). The full token is shown once and never stored."""
+    token_id = secrets.token_hex(8)
+    return token_id, f"{PREFIX}{token_id}.{secrets.token_urlsafe(32)}"
+
+
+def _split(token: str) -> tuple[str, str] | None:
+    if not token.startswith(PREFIX) or "." not in token or len(token) > 200:
+        return None
+    token_id, _, secret = token[len(PREFIX):].partition(".")
+    return (token_id, secret) if token_id and secret else None
+
+
+def _user(row) -> User:
+    return User(row.id, row.username, Role(row.role), row.agency_id, row.advisor_id)
+
+
+def cached(token: str) -> User | None:
+    """The user of an already verified token, without touching the database (fast path)."""
+    key = hashlib.sha256(token.encode()).hexdigest()
+    hit = _cache.get(key)
+    if hit and hit[1] > time.monotonic():
+        return hit[0]
+    return None
+
+
+def verify(engine: Engine, token: str) -> User | None:
+    """The active user holding `token`, or None. Slow (argon2) unless cached."""
+    user = cached(token)
+    if user:
+        return user
+    parts = _split(token)
+    if parts is None:
+        return None
+    token_id, secret = parts
+    with engine.connect() as conn:
+        row = conn.execute(select(USER).where(USER.c.token_id == token_id, USER.c.active.is_(True))).first()
+    if row is None:
+        return None
+    try:
+        _hasher.verify(row.token_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return None
+    user = _user(row)
+    with _lock:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[hashlib.sha256(token.encode()).hexdigest()] = (user, time.monotonic() + CACHE_TTL_S)
+    return user
+
+
+def user_by_id(engine: Engine, user_id: int) -> User | None:
+    """An active user by id (sessions carry the id, not the token)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(USER).where(USER.c.id == user_id, USER.c.active.is_(True))).first()
+    return _user(row) if row else None
+
+
+def forget_all() -> None:
+    """Empty the verification cache (tests; after a revocation in this process)."""
+    with _lock:
+        _cache.clear()
+
+
+def resolve_advisor(conn: Connection, advisor_id: int | None, advisor_name: str | None) -> tuple[int, str] | None:
+    """(advisor id, agency) from an id or an exact name, or None if neither was given."""
+    if advisor_id is None and not advisor_name:
+        return None
+    cond = ADVISOR.c.id == advisor_id if advisor_id is not None else ADVISOR.c.name == advisor_name
+    row = conn.execute(select(ADVISOR.c.id, ADVISOR.c.agency_id).where(cond)).first()
+    if row is None:
+        raise UserError(f"conseiller introuvable : {advisor_id if advisor_id is not None else advisor_name}")
+    return row.id, row.agency_id
+
+
+def create_user(conn: Connection, username: str, role: Role, agency_id: str | None, now: datetime,
+                advisor_id: int | None = None, advisor_name: str | None = None) -> tuple[int, str]:
+    """Create a user; return (id, token). The token is not recoverable afterwards."""
+    adv = resolve_advisor(conn, advisor_id, advisor_name)
+    if adv is not None:
+        if agency_id is not None and agency_id != adv[1]:
+            raise UserError(f"le conseiller appartient à l'agence {adv[1]}, pas à {agency_id}")
+        agency_id = agency_id or adv[1]
+    if role in AGENCY_ROLES and not agency_id:
+        raise UserError(f"le rôle {role.value} exige une agence (--agency)")
+    if agency_id and conn.execute(select(AGENCY.c.id).where(AGENCY.c.id == agency_id)).first() is None:
+        raise UserError(f"agence inconnue : {agency_id}")
+    if role is Role.ADVISOR and adv is None:
+        raise UserError("un utilisateur conseiller doit être relié à un conseiller (--advisor-id ou --advisor-name)")
+    if conn.execute(select(USER.c.id).where(USER.c.username == username)).first():
+        raise UserError(f"l'utilisateur {username} existe déjà")
+    token_id, token = new_token()
+    _, secret = _split(token)
+    user_id = conn.execute(insert(USER).values(
+        username=username, role=role.value, agency_id=agency_id, advisor_id=adv[0] if adv else None,
+        token_id=token_id, token_hash=_hasher.hash(secret), active=True, created_at=now,
+    ).returning(USER.c.id)).scalar_one()
+    return user_id, token
+
+
+def revoke(conn: Connection, username: str) -> bool:
+    res = conn.execute(update(USER).where(USER.c.username == username).values(active=False))
+    forget_all()
+    return res.rowcount == 1

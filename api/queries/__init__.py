@@ -1,0 +1,1 @@
+"""Read models of the API: small query modules, so routes hold no SQL."""

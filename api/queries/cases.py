@@ -1,0 +1,142 @@
+"""Case lists and the case an advisor works: everything on one page, read in one connection."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from states import fiche, requirements
+from states.decide import allowed_now
+from states.lifecycle import EVENTS, STATE_LABELS, State
+from store.snapshot import ACTION, ADVISOR, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, case_row, snapshot
+
+SORTS = {"due_date": CASE.c.due_date, "priority": CASE.c.priority, "state": CASE.c.state,
+         "cohort_month": CASE.c.cohort_month, "id": CASE.c.id, "updated_at": CASE.c.updated_at}
+SORT_KEYS = tuple(SORTS) + tuple(f"-{k}" for k in SORTS)
+
+
+def label(state: str) -> str:
+    try:
+        return STATE_LABELS[State(state)]
+    except ValueError:
+        return state
+
+
+def agency_of(conn: Connection, case_id: int) -> str | None:
+    return conn.execute(select(CASE.c.agency_id).where(CASE.c.id == case_id)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    scope: str | None = None  # the user's agency (None: every agency)
+    state: list[str] | None = None
+    agency: str | None = None
+    advisor: int | None = None
+    cohort_month: str | None = None
+    late: bool | None = None
+    overdue: bool | None = None
+    priority_min: int | None = None
+    client_id: str | None = None
+
+
+def _where(f: CaseFilter, today: date) -> list:
+    overdue = and_(CASE.c.state != State.CLOTURE.value, CASE.c.window_end < today)
+    conds = []
+    if f.scope is not None:
+        conds.append(CASE.c.agency_id == f.scope)
+    if f.state:
+        conds.append(CASE.c.state.in_(f.state))
+    if f.agency is not None:
+        conds.append(CASE.c.agency_id == f.agency)
+    if f.advisor is not None:
+        conds.append(CASE.c.assigned_advisor_id == f.advisor)
+    if f.cohort_month is not None:
+        conds.append(CASE.c.cohort_month == f.cohort_month)
+    if f.late is not None:
+        conds.append(CASE.c.late.is_(f.late))
+    if f.overdue is not None:
+        conds.append(overdue if f.overdue else ~overdue)
+    if f.priority_min is not None:
+        conds.append(CASE.c.priority >= f.priority_min)
+    if f.client_id is not None:
+        conds.append(CASE.c.client_id == f.client_id)
+    return conds
+
+
+def list_cases(conn: Connection, f: CaseFilter, sort: list[str], page: int, per_page: int,
+               today: date) -> tuple[int, list[dict[str, Any]]]:
+    conds = _where(f, today)
+    total = conn.execute(select(func.count()).select_from(CASE).where(*conds)).scalar_one()
+    order = [SORTS[s.lstrip("-")].desc() if s.startswith("-") else SORTS[s].asc() for s in sort] + [CASE.c.id]
+    rows = conn.execute(
+        select(CASE, CLIENT.c.kind, CLIENT.c.first_name, CLIENT.c.last_name, CLIENT.c.company_name,
+               ADVISOR.c.name.label("advisor_name"))
+        .join(CLIENT, CLIENT.c.id == CASE.c.client_id)
+        .outerjoin(ADVISOR, ADVISOR.c.id == CASE.c.assigned_advisor_id)
+        .where(*conds).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return total, [_summary(r, today) for r in rows]
+
+
+def _client_name(r) -> str:
+    if r.kind == "entreprise" and r.company_name:
+        return r.company_name
+    return " ".join(p for p in (r.first_name, r.last_name) if p) or r.company_name or r.client_id
+
+
+def _summary(r, today: date) -> dict[str, Any]:
+    return {
+        "id": r.id, "client_id": r.client_id, "client_name": _client_name(r), "client_kind": r.kind,
+        "agency_id": r.agency_id, "cohort_month": r.cohort_month, "due_date": r.due_date,
+        "window_start": r.window_start, "window_end": r.window_end, "state": r.state,
+        "state_label": label(r.state), "assigned_advisor_id": r.assigned_advisor_id,
+        "advisor_name": r.advisor_name, "priority": r.priority, "late": r.late,
+        "overdue": r.state != State.CLOTURE.value and r.window_end < today,
+        "escalation_step": r.escalation_step, "version": r.version,
+    }
+
+
+def _rows(conn: Connection, table, case_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(select(table).where(table.c.case_id == case_id).order_by(table.c.id)).all()
+    return [{k: v for k, v in r._mapping.items() if k != "case_id"} for r in rows]
+
+
+def case_detail(conn: Connection, case_id: int, today: date) -> dict[str, Any] | None:
+    """The case with its client checklist, contracts' checklists, work records and allowed events."""
+    row = case_row(conn, case_id)
+    if row is None:
+        return None
+    actions = _rows(conn, ACTION, case_id)
+    advisor_ids = {row.assigned_advisor_id} | {a["owner_id"] for a in actions}
+    snap = snapshot(conn, row, advisor_ids=[i for i in advisor_ids if i])
+    client = snap.client
+    case = {k: v for k, v in row._mapping.items() if k not in ("audit_head",)}
+    case["state_label"] = label(row.state)
+    case["overdue"] = row.state != State.CLOTURE.value and row.window_end < today
+    return {
+        "case": case,
+        "version": row.version,
+        "client": {**{k: getattr(client, k) for k in client.__dataclass_fields__}, "kind": client.kind.value,
+                   "display_name": client.display_name},
+        "fiche": [{"field": i.field, "label": i.label, "ok": i.ok, "reason": i.reason}
+                  for i in fiche.checklist(client, snap.assignment_confirmed)],
+        "contracts": [{
+            "id": k.id, "family": k.family.value, "product": k.product, "effective_date": k.effective_date,
+            "active": k.active, "premium_eur": k.premium_eur,
+            "requirements": [{"code": i.code, "label": i.label, "kind": i.kind, "status": i.status.value,
+                              "satisfied": i.satisfied, "waiver_reason": i.waiver_reason}
+                             for i in requirements.checklist(k, client.kind)],
+        } for k in snap.contracts],
+        "attempts": _rows(conn, ATTEMPT, case_id),
+        "inventory": _rows(conn, INVENTORY, case_id),
+        "nothing_elsewhere": row.nothing_elsewhere,
+        "outcomes": _rows(conn, OUTCOME, case_id),
+        "actions": actions,
+        "advisors": {str(a.id): {"name": a.name, "agency_id": a.agency_id, "active": a.active}
+                     for a in snap.advisors.values()},
+        "events": [{"event": e, "label": EVENTS[e].label, "to": EVENTS[e].dest.value, "can_fire": not unmet,
+                    "unmet": [{"code": u.code, "message": u.message} for u in unmet]}
+                   for e, unmet in allowed_now(snap).items()],
+    }

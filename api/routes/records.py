@@ -1,0 +1,95 @@
+"""Recording the work on a case: client record, assignment, attempts, documents, bilan, actions.
+
+Each route is one command of states.commands through the one write path; If-Match is required.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from api.access import change, check_case
+from api.deps import CurrentUser, EngineDep, NowDep, VersionDep
+from api.errors import Problem
+from api.schemas import (
+    ActionIn, ActionPatch, AssignmentIn, AttemptIn, ChangeOut, ClientCorrection, InventoryIn, NO_NUL,
+    NothingElsewhereIn, OutcomeIn, RequirementIn,
+)
+from states.commands import (
+    AddAction, AddInventoryLine, AddOutcome, ConfirmAssignment, CorrectClient, RecordAttempt, SetNothingElsewhere,
+    SetRequirement, UpdateAction,
+)
+
+router = APIRouter(prefix="/cases/{case_id}", tags=["travail sur le dossier"])
+CaseId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+Key = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)]
+_OUT = dict(response_model=ChangeOut)
+
+
+@router.patch("/client", summary="Corriger la fiche client", **_OUT)
+def correct_client(case_id: CaseId, body: ClientCorrection, user: CurrentUser, engine: EngineDep, now: NowDep,
+                   version: VersionDep, response: Response) -> dict:
+    changes = body.model_dump(exclude_unset=True, exclude={"reason"})
+    if not changes:
+        raise Problem(422, "invalid_payload", "aucun champ à corriger",
+                      errors=[{"field": "body", "message": "au moins un champ"}])
+    return change(engine, user, case_id, version, CorrectClient(changes, body.reason), now, response)
+
+
+@router.post("/assignment/confirm", summary="Confirmer l'agence et le chargé de clientèle", **_OUT)
+def confirm_assignment(case_id: CaseId, body: AssignmentIn, user: CurrentUser, engine: EngineDep, now: NowDep,
+                       version: VersionDep, response: Response) -> dict:
+    check_case(engine, user, case_id, "cases.write")
+    if not user.sees(body.agency_id):
+        raise Problem(422, "invalid_change", "agence hors de votre périmètre",
+                      errors=[{"field": "agency_id", "message": "agence hors de votre périmètre"}])
+    return change(engine, user, case_id, version, ConfirmAssignment(body.agency_id, body.advisor_id), now, response)
+
+
+@router.post("/attempts", summary="Enregistrer une tentative de contact",
+             description="Un appel hors des règles (D223-9) répond 422 `calling_rules` avec chaque motif.", **_OUT)
+def record_attempt(case_id: CaseId, body: AttemptIn, user: CurrentUser, engine: EngineDep, now: NowDep,
+                   version: VersionDep, response: Response) -> dict:
+    cmd = RecordAttempt(body.channel, body.at or now, body.outcome, body.advisor_id or user.advisor_id)
+    return change(engine, user, case_id, version, cmd, now, response)
+
+
+@router.put("/contracts/{contract_id}/requirements/{code}", summary="Signature ou pièce : reçue, validée, dispensée",
+            **_OUT)
+def set_requirement(case_id: CaseId, contract_id: Key, code: Key, body: RequirementIn, user: CurrentUser,
+                    engine: EngineDep, now: NowDep, version: VersionDep, response: Response) -> dict:
+    cmd = SetRequirement(contract_id, code, body.status, body.waiver_reason)
+    return change(engine, user, case_id, version, cmd, now, response)
+
+
+@router.post("/inventory", summary="Ajouter une ligne d'inventaire (bilan)", **_OUT)
+def add_inventory(case_id: CaseId, body: InventoryIn, user: CurrentUser, engine: EngineDep, now: NowDep,
+                  version: VersionDep, response: Response) -> dict:
+    cmd = AddInventoryLine(body.family, body.product, body.held, body.insurer, body.renewal_date)
+    return change(engine, user, case_id, version, cmd, now, response)
+
+
+@router.put("/nothing-elsewhere", summary="Indiquer que le client n'a rien ailleurs", **_OUT)
+def nothing_elsewhere(case_id: CaseId, body: NothingElsewhereIn, user: CurrentUser, engine: EngineDep,
+                      now: NowDep, version: VersionDep, response: Response) -> dict:
+    return change(engine, user, case_id, version, SetNothingElsewhere(body.value), now, response)
+
+
+@router.post("/outcomes", summary="Ajouter un résultat du bilan", **_OUT)
+def add_outcome(case_id: CaseId, body: OutcomeIn, user: CurrentUser, engine: EngineDep, now: NowDep,
+                version: VersionDep, response: Response) -> dict:
+    return change(engine, user, case_id, version, AddOutcome(body.kind, body.detail), now, response)
+
+
+@router.post("/actions", summary="Planifier une action", **_OUT)
+def add_action(case_id: CaseId, body: ActionIn, user: CurrentUser, engine: EngineDep, now: NowDep,
+               version: VersionDep, response: Response) -> dict:
+    cmd = AddAction(body.kind, body.owner_id or user.advisor_id, body.due_date, body.label)
+    return change(engine, user, case_id, version, cmd, now, response)
+
+
+@router.patch("/actions/{action_id}", summary="Terminer, annuler ou replanifier une action", **_OUT)
+def update_action(case_id: CaseId, action_id: Annotated[int, Path(ge=1, le=2_147_483_647)], body: ActionPatch,
+                  user: CurrentUser, engine: EngineDep, now: NowDep, version: VersionDep, response: Response) -> dict:
+    cmd = UpdateAction(action_id, body.status, body.owner_id, body.due_date)
+    return change(engine, user, case_id, version, cmd, now, response)

@@ -1,0 +1,41 @@
+"""The benchmark's baseline: a bare endpoint doing the same SQL writes as a client correction
+through the engine (bump the case version, update the client, append an audit record), without
+snapshot, decide, guards or the audit hash chain. Mounted only when M3_BENCH_BARE=1.
+
+Same authentication and If-Match parsing as the real route, so the ratio measures the engine.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from sqlalchemy import insert, select, update
+
+from api.deps import CurrentUser, EngineDep, NowDep, VersionDep
+from api.errors import Problem
+from api.schemas import ClientCorrection
+from store.snapshot import CASE, CLIENT
+from store.tables import AuditRecord
+
+AUDIT = AuditRecord.__table__
+router = APIRouter(prefix="/bare", include_in_schema=False)
+
+
+@router.patch("/cases/{case_id}/client")
+def bare_correct(case_id: Annotated[int, Path(ge=1)], body: ClientCorrection, user: CurrentUser, engine: EngineDep,
+                 now: NowDep, version: VersionDep) -> dict:
+    changes = body.model_dump(exclude_unset=True, exclude={"reason"})
+    with engine.begin() as conn:
+        row = conn.execute(update(CASE).where(CASE.c.id == case_id, CASE.c.version == version)
+                           .values(version=CASE.c.version + 1, audit_seq=CASE.c.audit_seq + 1, updated_at=now)
+                           .returning(CASE.c.client_id, CASE.c.audit_seq, CASE.c.version)).first()
+        if row is None:
+            current = conn.execute(select(CASE.c.version).where(CASE.c.id == case_id)).scalar_one_or_none()
+            raise Problem(409, "version_conflict", "stale", current_version=current)
+        conn.execute(update(CLIENT).where(CLIENT.c.id == row.client_id).values(**changes))
+        h = hashlib.sha256(f"{case_id}:{row.audit_seq}".encode()).hexdigest()
+        conn.execute(insert(AUDIT).values(case_id=case_id, seq=row.audit_seq, at=now, actor=user.actor,
+                                          action="correct_client", changes={k: [None, v] for k, v in changes.items()},
+                                          reason=None, prev_hash=h, hash=h))
+    return {"case_id": case_id, "version": row.version}

@@ -1,0 +1,178 @@
+"""Firing writes through HTTP: 32 concurrent clients against one uvicorn process.
+
+The engine route (PATCH /api/cases/{id}/client: a client correction, a write that can repeat,
+through snapshot + decide + audit chain) against a bare route on the same server doing the same
+SQL writes without the engine (bench/bare_api.py). Reports requests per second, p50 and p99 for
+both and the ratio; targets: ratio >= 0.6 and p99 <= 100 ms, on SQLite and on PostgreSQL.
+
+Loopback only; bounded in requests and time. The load generator shares the machine's two cores
+with the server, as a real client on the same host would.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, insert, text
+
+from bench.common import Result
+from states.calendar import contact_window, due_date
+from store.cases import NewCase, open_cases
+from store.db import make_engine, upgrade
+from store.tables import Advisor, Client, Contract
+
+CONCURRENCY = 32
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("M3_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+TIME_LIMIT_S = 120  # per database: the run stops by itself past this
+
+
+def _seed(url: str, n_cases: int) -> tuple[list[int], str]:
+    from api.auth import create_user
+    from api.roles import Role
+
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(timezone.utc)
+    eff = date(2026, 1, 15)
+    due = due_date(eff)
+    start, end = contact_window(due)
+    with engine.begin() as conn:
+        adv = conn.execute(insert(Advisor.__table__).values(name="Bench", agency_id="corniche", active=True)
+                           .returning(Advisor.__table__.c.id)).scalar_one()
+        conn.execute(insert(Client.__table__), [dict(id=f"B{i}", kind="particulier", last_name="Banc", city="Marseille",
+                                                    agency_id="corniche", advisor_id=adv) for i in range(n_cases)])
+        conn.execute(insert(Contract.__table__), [dict(id=f"BK{i}", client_id=f"B{i}", family="IARD", product="Auto",
+                                                      effective_date=eff, status="active") for i in range(n_cases)])
+        ids = open_cases(conn, [NewCase(f"B{i}", "corniche", [f"BK{i}"], f"{due:%Y-%m}", due, start, end, adv)
+                                for i in range(n_cases)], "system:bench", now)
+        _, token = create_user(conn, "bench", Role.ADMIN, None, now)
+    engine.dispose()
+    return ids, token
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _wait_up(base: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as c:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            try:
+                if (await c.get(f"{base}/api/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)  # a benchmark waiting for its server: bounded by the deadline
+    raise RuntimeError("server did not start in 30 s")
+
+
+async def _drive(base: str, token: str, path: str, case_ids: list[int], n: int, deadline: float) -> dict:
+    """n PATCH requests from CONCURRENCY clients, each on its own cases; latencies in ms."""
+    versions = {}
+    lat: list[float] = []
+    errors = 0
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30,
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        async def worker(w: int) -> None:
+            nonlocal errors
+            mine = case_ids[w::CONCURRENCY]
+            k = 0
+            for i in counter:
+                if time.monotonic() > deadline:
+                    return
+                cid = mine[k % len(mine)]
+                k += 1
+                v = versions.get(cid, 1)
+                t0 = time.perf_counter()
+                r = await client.patch(path.format(cid), json={"city": f"Marseille {i % 16}"},
+                                       headers={"If-Match": f'"{v}"'})
+                lat.append((time.perf_counter() - t0) * 1000)
+                if r.status_code == 200:
+                    versions[cid] = r.json()["version"]
+                else:
+                    errors += 1
+                    if r.status_code == 409:
+                        versions[cid] = r.json().get("current_version") or v
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - t0
+    lat.sort()
+    return {"rps": len(lat) / elapsed, "p50": statistics.median(lat),
+            "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "errors": errors, "n": len(lat)}
+
+
+def _run_one(label: str, url: str, quick: bool) -> list[Result]:
+    n_cases = 256 if quick else 2048
+    n_req = 640 if quick else 4000
+    case_ids, token = _seed(url, n_cases)
+    port = _free_port()
+    env = dict(os.environ, M3_DATABASE_URL=url, M3_BENCH_BARE="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(_wait_up(base, proc))
+        deadline = time.monotonic() + TIME_LIMIT_S
+        half = len(case_ids) // 2  # separate cases for each mode: same starting point
+        warm = CONCURRENCY * 4
+        asyncio.run(_drive(base, token, "/api/cases/{}/client", case_ids[:half], warm, deadline))
+        asyncio.run(_drive(base, token, "/api/bare/cases/{}/client", case_ids[half:], warm, deadline))
+        eng = asyncio.run(_drive(base, token, "/api/cases/{}/client", case_ids[:half], n_req, deadline))
+        bare = asyncio.run(_drive(base, token, "/api/bare/cases/{}/client", case_ids[half:], n_req, deadline))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    ratio = eng["rps"] / bare["rps"]
+    note = f"{CONCURRENCY} clients, {eng['n']} req, {eng['errors']} errors"
+    return [
+        Result(f"{label}: engine route", eng["rps"], "req/s", "", None, note),
+        Result(f"{label}: engine p50", eng["p50"], "ms"),
+        Result(f"{label}: engine p99", eng["p99"], "ms", "<= 100 ms", eng["p99"] <= 100),
+        Result(f"{label}: bare route", bare["rps"], "req/s", "", None,
+               f"p50 {bare['p50']:.1f} ms, p99 {bare['p99']:.1f} ms, {bare['errors']} errors"),
+        Result(f"{label}: engine / bare", ratio, "ratio", ">= 0.6", ratio >= 0.6),
+    ]
+
+
+def run(quick: bool) -> list[Result]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results += _run_one("SQLite", f"sqlite:///{tmp}/bench_api.db", quick)
+    name = f"m3_bench_api_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # no PostgreSQL here: say so in the table
+        return results + [Result("PostgreSQL", 0, "", "", False, f"skipped: {type(exc).__name__}")]
+    try:
+        url = admin.url.set(database=name).render_as_string(hide_password=False)
+        results += _run_one("PostgreSQL", url, quick)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return results

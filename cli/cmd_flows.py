@@ -1,0 +1,101 @@
+"""`m3 cohort`, `m3 escalate`, `m3 remind`, `m3 worker`: the three flows and the scheduler.
+
+Each answers in seconds: through Prefect when a Prefect server is configured (M3_PREFECT_API_URL
+or PREFECT_API_URL), in-process otherwise; the output says which. `--today YYYY-MM-DD` replays
+or simulates a day. With `--json`, standard output carries only the JSON; the rest goes to
+standard error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+import typer
+
+from cli.main import app
+
+
+def _check_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise typer.BadParameter(f"date attendue au format AAAA-MM-JJ, pas {value!r}") from None
+
+
+def _check_month(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise typer.BadParameter(f"mois attendu au format AAAA-MM, pas {value!r}") from None
+    return value
+
+
+TODAY = typer.Option(None, "--today", callback=_check_date, help="As-of date YYYY-MM-DD (default: today, Paris)")
+
+
+def _report(text: str, how: str, to_stderr: bool) -> None:
+    out = sys.stderr if to_stderr else sys.stdout
+    if text:
+        print(text.rstrip(), file=out)
+    print(f"[{how}]", file=out)
+
+
+@app.command("cohort")
+def cohort(
+    month: str = typer.Option(None, "--month", callback=_check_month, help="Cohort month YYYY-MM (default: this month)"),
+    today: str = TODAY,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be created; write nothing"),
+    as_json: bool = typer.Option(False, "--json", help="Print the created (or would-be) cases as JSON on stdout"),
+) -> None:
+    """Open the month's M+3 cases: one per client with contracts due in the month (+ late catch-up)."""
+    from flows.runner import run
+
+    result, markdown, how = run("cohort", month=month, today=today, dry_run=dry_run)
+    _report(markdown or _cohort_text(result["summary"]), how, as_json)
+    if as_json:
+        json.dump(result["cases"], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+
+
+def _cohort_text(s: dict) -> str:
+    verb = "à créer (simulation)" if s["dry_run"] else "créés"
+    return (f"Cohorte {s['month']} : {s['cases']} dossiers {verb}, {s['late']} en retard, {s['contracts']} contrats\n"
+            f"par agence : {s['by_agency']}\npar famille : {s['by_family']}")
+
+
+@app.command("escalate")
+def escalate(today: str = TODAY,
+             as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout")) -> None:
+    """Daily escalation: failed calls -> email -> letter -> injoignable (business days only)."""
+    from flows.runner import run
+
+    result, markdown, how = run("escalation", today=today)
+    _report(markdown or json.dumps(result["summary"], ensure_ascii=False), how, as_json)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+
+
+@app.command("remind")
+def remind(today: str = TODAY,
+           as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout")) -> None:
+    """Daily reminders: overdue digests, weekly manager digest, actions past due, missing documents."""
+    from flows.runner import run
+
+    result, markdown, how = run("reminders", today=today)
+    _report(markdown or json.dumps(result["summary"], ensure_ascii=False), how, as_json)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+
+
+@app.command("worker")
+def worker(port: int = typer.Option(4200, help="Port of the local Prefect server, when one is started")) -> None:
+    """Serve the three deployments on their schedules (Europe/Paris); start a local Prefect
+    server on SQLite in the data folder when none is configured. Ctrl-C stops everything."""
+    from flows.worker import main
+
+    raise typer.Exit(main(port))

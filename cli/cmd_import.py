@@ -1,0 +1,94 @@
+"""`m3 import FILE.csv`: load the CRM contract export (see docs/notes/import.md).
+
+Exit 2 only when the file itself cannot be read (missing, empty, wrong header); rejected rows
+are reported (console, capped, and every one in FILE.rejets.csv) and the exit code stays 0.
+"""
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli.main import app
+from store.csv_source import SourceError
+from store.db import get_engine
+from store.importer import ImportSummary, Rejection, import_file
+
+CONSOLE_REJECTIONS = 50
+
+
+class _Rejects:
+    """Prints the first rejections and writes them all to a CSV, as they come (not kept)."""
+
+    def __init__(self, path: Path):
+        self.path, self.count, self._fh, self._writer = path, 0, None, None
+
+    def __call__(self, r: Rejection) -> None:
+        self.count += 1
+        if self.count <= CONSOLE_REJECTIONS:
+            typer.echo(f"ligne {r.line}, colonne {r.column} : {r.reason}", err=True)
+        elif self.count == CONSOLE_REJECTIONS + 1:
+            typer.echo(f"… (les suivantes sont dans {self.path})", err=True)
+        if self._writer is None:  # created on the first rejection only
+            self._fh = self.path.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._fh, delimiter=";")
+            self._writer.writerow(["ligne", "colonne", "motif"])
+        self._writer.writerow([r.line, r.column, r.reason])
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+
+
+@app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="The CRM export (CSV, UTF-8 or Windows-1252, ',' or ';')"),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Where to write rejected rows "
+                                        "(default: FILE.rejets.csv next to the file)"),
+) -> None:
+    """Import the CRM contract export: upsert clients and contracts, report rejected rows."""
+    rejects_path = rejects or file.with_name(file.stem + ".rejets.csv")
+    on_reject = _Rejects(rejects_path)
+    engine = get_engine()
+    start = time.perf_counter()
+    try:
+        if sys.stdout.isatty():
+            summary = _with_progress(engine, file, on_reject)
+        else:
+            summary = import_file(engine, file, on_reject=on_reject)
+    except SourceError as exc:
+        typer.echo(f"import impossible : {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        on_reject.close()
+    if on_reject.count == 0 and rejects_path.exists():
+        rejects_path.unlink()  # a previous run's rejections no longer apply
+    _report(summary, time.perf_counter() - start, rejects_path)
+
+
+def _with_progress(engine, file: Path, on_reject) -> ImportSummary:
+    columns = (TextColumn("import"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]} lignes"),
+               TimeRemainingColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("import", total=file.stat().st_size if file.exists() else None, rows=0)
+
+        def on_progress(done: int, rows: int) -> None:
+            progress.update(task, completed=done, rows=f"{rows:,}".replace(",", " "))
+
+        return import_file(engine, file, on_reject=on_reject, on_progress=on_progress)
+
+
+def _report(s: ImportSummary, seconds: float, rejects_path: Path) -> None:
+    for name, agency in s.advisors_created:
+        typer.echo(f"conseiller créé : {name} (agence {agency})")
+    rate = f"{s.read / seconds if seconds > 0 else 0.0:,.0f}".replace(",", " ")
+    typer.echo(f"lues {s.read} · importées {s.imported} · mises à jour {s.updated} · "
+               f"inchangées {s.unchanged} · rejetées {s.rejected}")
+    typer.echo(f"clients : {s.clients_created} créés, {s.clients_updated} mis à jour · "
+               f"{seconds:.1f} s, {rate} lignes/s")
+    if s.rejected:
+        typer.echo(f"lignes rejetées : {rejects_path}")

@@ -1,0 +1,134 @@
+"""`m3 worker`: serve the three deployments on their schedules, on one machine.
+
+The process supervises up to two children, each in a session of its own (so a terminal's Ctrl-C
+reaches only this process, which then stops them in order):
+1. when no Prefect server is configured (M3_PREFECT_API_URL / PREFECT_API_URL), a local
+   `prefect server start` on SQLite in `<data_dir>/prefect`, waited for on its health endpoint;
+2. `python -m flows.worker serve`: Prefect's `serve` of the three deployments, with cron schedules
+   in Europe/Paris and `pause_on_shutdown=False` (serve pauses the schedules on shutdown otherwise).
+Ctrl-C or SIGTERM: SIGINT to the serve child (serve handles KeyboardInterrupt cleanly), then
+SIGTERM to the server's process group; whatever is still alive after a few seconds is killed.
+Measured with Prefect 3: an idle worker ignored a single SIGTERM, hence the escalation to SIGKILL.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+SCHEDULES = {  # deployment name -> (flow, cron); the flows skip public holidays themselves
+    "m3-cohort": ("cohort_flow", "0 6 1 * *"),
+    "m3-escalation": ("escalation_flow", "0 7 * * 1-5"),
+    "m3-reminders": ("reminders_flow", "0 7 * * 1-5"),
+}
+TIMEZONE = "Europe/Paris"
+GRACE_S = 6.0
+
+
+def _quiet_env(env: dict[str, str]) -> dict[str, str]:
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
+    return env
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Prefect server exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the Prefect server did not answer on {url} within {timeout_s:.0f} s")
+
+
+def _stop(proc: subprocess.Popen | None, sig: int, name: str) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=GRACE_S)
+    except subprocess.TimeoutExpired:
+        print(f"m3 worker: {name} still running after {GRACE_S:g} s, killing it", file=sys.stderr)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=GRACE_S)
+    except ProcessLookupError:
+        pass
+
+
+def _raise_interrupt(signum, frame):  # noqa: ANN001
+    raise KeyboardInterrupt
+
+
+def main(port: int = 4200) -> int:
+    from config import get_settings
+    from flows.runner import prefect_api_url
+
+    settings = get_settings()
+    env = _quiet_env(dict(os.environ))
+    url = prefect_api_url()
+    server = serving = None
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if not url:
+            home = (settings.data_dir / "prefect").resolve()
+            home.mkdir(parents=True, exist_ok=True)
+            env.update(PREFECT_HOME=str(home),
+                       PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}")
+            url = f"http://127.0.0.1:{port}/api"
+            print(f"m3 worker: starting a local Prefect server on {url} (data in {home})", file=sys.stderr)
+            server = subprocess.Popen([sys.executable, "-m", "flows.prefect_compat", "server", "start", "--host", "127.0.0.1",
+                                       "--port", str(port)], env=env, start_new_session=True,
+                                      stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+            _wait_healthy(url, server)
+        env["PREFECT_API_URL"] = url
+        print(f"m3 worker: serving {', '.join(SCHEDULES)} on {url} (Ctrl-C stops everything)", file=sys.stderr)
+        serving = subprocess.Popen([sys.executable, "-m", "flows.worker", "serve"], env=env, start_new_session=True,
+                                   cwd=Path(__file__).resolve().parents[1])
+        while True:
+            try:
+                code = serving.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                if server is not None and server.poll() is not None:
+                    print("m3 worker: the Prefect server stopped", file=sys.stderr)
+                    return 1
+                continue
+            print(f"m3 worker: serve exited with code {code}", file=sys.stderr)
+            return code or 1
+    except KeyboardInterrupt:
+        print("m3 worker: stopping", file=sys.stderr)
+        return 0
+    finally:
+        _stop(serving, signal.SIGINT, "serve")
+        _stop(server, signal.SIGTERM, "the Prefect server")
+
+
+def deployments() -> list:
+    """The three deployments for `serve` (prefect.yaml declares the same for `prefect deploy`)."""
+    from prefect.schedules import Cron
+
+    from flows import prefect_flows
+
+    return [getattr(prefect_flows, flow_name).to_deployment(name, schedules=[Cron(cron, timezone=TIMEZONE)])
+            for name, (flow_name, cron) in SCHEDULES.items()]
+
+
+def _serve() -> None:
+    from prefect import serve
+
+    serve(*deployments(), pause_on_shutdown=False)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["serve"]:
+        _serve()
+    else:
+        sys.exit(main())

@@ -1,0 +1,137 @@
+"""Reading the CRM (Lagon) contract export as a stream of rows.
+
+The export comes as UTF-8 or Windows-1252, separated by `,` or `;`. Files mixing both encodings
+exist (a UTF-8 file edited in an old spreadsheet), so decoding is decided per line: UTF-8 first,
+since a cp1252 accent is never valid UTF-8, then cp1252. Nothing is read ahead beyond one line:
+memory does not grow with the file.
+
+A file that cannot be opened, is empty, or whose header is not exactly the expected one raises
+`SourceError`: that is the only failure that stops an import (every other problem is a row's).
+"""
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+COLUMNS: tuple[str, ...] = (
+    "contract_id", "client_id", "client_kind", "last_name", "first_name", "company_name", "address",
+    "postal_code", "city", "phone", "email", "marital_status", "professional_status", "siret",
+    "naf_code", "activity", "turnover_eur", "headcount", "insurance_contact", "agency", "advisor",
+    "seller", "family", "product", "effective_date", "premium_eur", "status",
+)
+
+# Quoted fields may hold long free text (addresses, activities); the csv default (128 KiB) is fine,
+# but a runaway quote must not swallow the whole file into one field.
+_MAX_FIELD = 1 << 20
+
+
+class SourceError(Exception):
+    """The file itself cannot be read: missing, unreadable, empty, or a wrong header."""
+
+
+def decode_line(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # cp1252 leaves 5 bytes undefined; a line that is neither encoding keeps its other
+        # characters rather than being lost, and the odd byte shows as U+FFFD.
+        return raw.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(header: str) -> str:
+    # The header is 27 known names with no separator inside them: the more frequent separator wins.
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def check_header(names: list[str]) -> dict[str, int]:
+    """Position of every expected column; SourceError naming what is missing or unknown."""
+    names = [n.strip() for n in names]
+    missing = [c for c in COLUMNS if c not in names]
+    unknown = [n for n in names if n not in COLUMNS]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    problems = []
+    if missing:
+        problems.append("colonnes manquantes : " + ", ".join(missing))
+    if unknown:
+        problems.append("colonnes inconnues : " + ", ".join(repr(u) for u in unknown))
+    if duplicated:
+        problems.append("colonnes en double : " + ", ".join(duplicated))
+    if problems:
+        raise SourceError("en-tête invalide — " + " ; ".join(problems))
+    return {n: i for i, n in enumerate(names)}
+
+
+class CsvSource:
+    """An opened export: `rows()` yields (line number, fields in COLUMNS order), once.
+
+    `bytes_read` follows the stream, for a progress bar; `total_bytes` is the file's size.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.bytes_read = 0
+        try:
+            self.total_bytes = self.path.stat().st_size
+            self._fh: BinaryIO = self.path.open("rb")
+        except OSError as exc:
+            raise SourceError(f"fichier illisible : {exc.strerror or exc} ({self.path})") from exc
+        try:
+            self._read_header()
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def _read_header(self) -> None:
+        try:
+            first = self._fh.readline()
+        except OSError as exc:
+            raise SourceError(f"fichier illisible : {exc}") from exc
+        self.bytes_read = len(first)
+        header = decode_line(first).removeprefix("\ufeff").rstrip("\r\n")
+        if not header.strip():
+            raise SourceError("fichier vide ou sans en-tête")
+        self.delimiter = sniff_delimiter(header)
+        names = next(csv.reader([header], delimiter=self.delimiter))
+        position = check_header(names)
+        self._order = [position[c] for c in COLUMNS]
+        # Already in the expected order (the usual case): rows need no reordering.
+        self._identity = self._order == list(range(len(COLUMNS)))
+
+    def _lines(self) -> Iterator[str]:
+        for raw in self._fh:
+            self.bytes_read += len(raw)
+            yield decode_line(raw)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number of the row's first line, fields). A row with the wrong number of fields
+        is yielded as is (the importer rejects it with its line); blank lines are skipped."""
+        csv.field_size_limit(_MAX_FIELD)
+        reader = csv.reader(self._lines(), delimiter=self.delimiter)
+        width, order, identity = len(COLUMNS), self._order, self._identity
+        end = 1  # the header's line
+        try:
+            for fields in reader:
+                start, end = end + 1, reader.line_num + 1
+                if not fields:
+                    continue
+                if identity or len(fields) != width:
+                    yield start, fields
+                else:
+                    yield start, [fields[i] for i in order]
+        except csv.Error as exc:
+            raise SourceError(f"ligne {end + 1} : CSV illisible ({exc})") from exc
+        except OSError as exc:
+            raise SourceError(f"fichier illisible : {exc}") from exc
+        finally:
+            self._fh.close()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> CsvSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

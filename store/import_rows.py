@@ -1,0 +1,214 @@
+"""One CRM export row → the client and contract values to store, or the reason it cannot be.
+
+Two kinds of problems, kept apart on purpose (issue §6):
+- a row that cannot be stored (no id, unknown kind/family/agency/status, a date that does not
+  exist, a value longer than its column) raises `RowRejected(column, reason)`;
+- a defective CRM field (bad SIRET, phone, NAF, empty email...) is stored as given: correcting
+  it is what the M+3 call is for, and the case's checklist shows it.
+
+The expensive normalisation (phone → E.164) lives in store.crm_fields, so the importer runs
+it only for the clients it writes (new or changed).
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from states.records import ClientKind, Family
+from store.csv_source import COLUMNS
+from store.tables import Advisor, Client, Contract
+
+_I = {name: i for i, name in enumerate(COLUMNS)}
+# CSV column → client table column, for the CRM fields copied as they are.
+CLIENT_TEXT = ("last_name", "first_name", "company_name", "address", "postal_code", "city", "phone",
+               "email", "marital_status", "professional_status", "siret", "naf_code", "activity",
+               "insurance_contact")
+_CLIENT_TEXT_I = tuple((name, _I[name]) for name in CLIENT_TEXT)
+_HASHED_CLIENT_I = tuple(_I[c] for c in ("client_kind", *CLIENT_TEXT, "turnover_eur", "headcount", "advisor"))
+_HASHED_CONTRACT_I = tuple(_I[c] for c in ("client_id", "seller", "product", "premium_eur"))
+
+
+class RowRejected(Exception):
+    def __init__(self, column: str, reason: str):
+        super().__init__(f"{column}: {reason}")
+        self.column, self.reason = column, reason
+
+
+def fold(text: str) -> str:
+    """'Rouvière ' → 'rouviere': accents and case optional in the export's codes."""
+    decomposed = unicodedata.normalize("NFKD", text.strip())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _max_lengths() -> dict[str, int]:
+    # PostgreSQL enforces VARCHAR(n) where SQLite does not: check here so both behave alike.
+    out = {}
+    for csv_name, column in [("contract_id", Contract.__table__.c.id), ("client_id", Client.__table__.c.id),
+                             ("advisor", Advisor.__table__.c.name), ("seller", Advisor.__table__.c.name),
+                             *[(n, Client.__table__.c[n]) for n in CLIENT_TEXT]]:
+        length = getattr(column.type, "length", None)
+        if length:
+            out[csv_name] = length
+    return out
+
+
+_MAX_LEN = _max_lengths()
+_MAX_LEN_I = tuple((_I[name], limit, name) for name, limit in _MAX_LEN.items())
+_WIDTH = len(COLUMNS)
+_KINDS = {fold(k.value): k.value for k in ClientKind}
+_FAMILIES = {fold(f.value): f.value for f in Family}
+_STATUSES = {"active": "active", "cancelled": "cancelled"}
+_MONTHS_OK = "AAAA-MM-JJ ou JJ/MM/AAAA"
+
+
+def _lookup(raw: str, table: dict[str, str], cache: dict[str, str | None]) -> str | None:
+    try:
+        return cache[raw]
+    except KeyError:
+        value = table.get(fold(raw))
+        if len(cache) < 10_000:  # codes repeat; garbage must not grow the cache without bound
+            cache[raw] = value
+        return value
+
+
+_date_cache: dict[str, date | None] = {}
+
+
+def parse_date(raw: str) -> date | None:
+    """ISO (2024-02-29) or French (29/02/2024); None when it does not exist or does not parse."""
+    try:
+        return _date_cache[raw]
+    except KeyError:
+        pass
+    value: date | None = None
+    text = raw.strip()
+    try:
+        if "/" in text:
+            d, m, y = text.split("/")
+            if len(y) == 4:
+                value = date(int(y), int(m), int(d))
+        elif len(text) == 10:
+            value = date.fromisoformat(text)
+    except ValueError:
+        value = None
+    if len(_date_cache) < 100_000:
+        _date_cache[raw] = value
+    return value
+
+
+def parse_decimal(raw: str) -> Decimal | None:
+    """'1 234,56', '1234.56', '1.234,56' → Decimal('1234.56'); None when not a number."""
+    text = raw.strip()
+    if not text.replace(",", "").replace(".", "").isdigit():  # the common case skips the clean-up
+        text = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace("€", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    return value if value.as_tuple().exponent >= -2 else value.quantize(_CENT)
+
+
+_CENT = Decimal("0.01")
+
+
+def _row_hash(fields: list[str], picks: tuple[int, ...], extra: str) -> str:
+    joined = "\x1f".join([fields[i] for i in picks]) + "\x1f" + extra
+    return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(slots=True)
+class ParsedRow:
+    line: int
+    fields: list[str]  # as read: the client's values are built only if the client is written
+    client_id: str
+    kind: str
+    agency_id: str
+    contract: dict  # contract table values; seller_id resolved by the importer
+    advisor: str | None  # advisor of record's name, as given
+    seller: str | None
+    client_hash: str  # source_hash: what the CRM said, to detect unchanged rows on re-import
+    contract_hash: str
+
+
+def client_values(row: ParsedRow) -> dict:
+    """The client table values of a row, CRM fields as given (crm_fields normalises them)."""
+    fields = row.fields
+    client = {"id": row.client_id, "kind": row.kind, "agency_id": row.agency_id}
+    for name, i in _CLIENT_TEXT_I:
+        client[name] = fields[i].strip() or None
+    # Numbers the CRM got wrong are CRM defects: stored empty, and the checklist asks for them.
+    turnover = parse_decimal(fields[16]) if fields[16].strip() else None
+    client["turnover_eur"] = turnover if turnover is not None and abs(turnover) < 10**12 else None
+    headcount = fields[17].replace(" ", "")
+    client["headcount"] = int(headcount) if headcount.isdigit() and len(headcount) < 10 else None
+    return client
+
+
+class RowParser:
+    """Parses rows for one import. `agencies`: the agency table as {id: name}."""
+
+    def __init__(self, agencies: dict[str, str]):
+        self._agency_table = {fold(k): k for k in agencies} | {fold(v): k for k, v in agencies.items()}
+        self._kinds: dict[str, str | None] = {}
+        self._families: dict[str, str | None] = {}
+        self._agencies: dict[str, str | None] = {}
+
+    def parse(self, line: int, fields: list[str]) -> ParsedRow:
+        """The values to store; RowRejected(column, reason) when the row cannot be stored."""
+        return _parse(line, fields, self._agency_table, self._kinds, self._families, self._agencies)
+
+
+def _parse(line: int, fields: list[str], agencies: dict[str, str],
+           _kinds: dict, _families: dict, _agencies: dict) -> ParsedRow:
+    if len(fields) != _WIDTH:
+        raise RowRejected("-", f"{len(fields)} colonnes au lieu de {_WIDTH}")
+    contract_id, client_id = fields[0].strip(), fields[1].strip()
+    if not contract_id:
+        raise RowRejected("contract_id", "identifiant de contrat manquant")
+    if not client_id:
+        raise RowRejected("client_id", "identifiant client manquant")
+    kind = _lookup(fields[2], _KINDS, _kinds)
+    if kind is None:
+        raise RowRejected("client_kind", f"type de client inconnu : {fields[2]!r} "
+                                         "(attendu particulier, professionnel ou entreprise)")
+    agency_id = _lookup(fields[19], agencies, _agencies)
+    if agency_id is None:
+        raise RowRejected("agency", f"agence inconnue : {fields[19]!r} (attendu Corniche ou Rouvière)")
+    family = _lookup(fields[22], _FAMILIES, _families)
+    if family is None:
+        raise RowRejected("family", f"famille inconnue : {fields[22]!r} "
+                                    "(attendu IARD, Santé, Prévoyance ou Épargne)")
+    product = fields[23].strip()
+    if not product:
+        raise RowRejected("product", "produit manquant")
+    effective = parse_date(fields[24])
+    if effective is None:
+        reason = "date d'effet manquante" if not fields[24].strip() else \
+            f"date inexistante ou illisible : {fields[24]!r} (attendu {_MONTHS_OK})"
+        raise RowRejected("effective_date", reason)
+    status = _STATUSES.get(fields[26].strip().lower())
+    if status is None:
+        raise RowRejected("status", f"statut inconnu : {fields[26]!r} (attendu active ou cancelled)")
+    premium = None
+    if fields[25]:
+        premium = parse_decimal(fields[25])
+        if premium is None or abs(premium) >= 10**10:
+            raise RowRejected("premium_eur", f"montant illisible : {fields[25]!r}")
+    for i, limit, name in _MAX_LEN_I:
+        if len(fields[i]) > limit and len(fields[i].strip()) > limit:
+            raise RowRejected(name, f"valeur trop longue ({len(fields[i].strip())} caractères, maximum {limit})")
+    contract = {"id": contract_id, "client_id": client_id, "family": family, "product": product,
+                "effective_date": effective, "status": status, "premium_eur": premium}
+    return ParsedRow(
+        line, fields, client_id, kind, agency_id, contract,
+        fields[20].strip() or None, fields[21].strip() or None,
+        _row_hash(fields, _HASHED_CLIENT_I, agency_id),
+        _row_hash(fields, _HASHED_CONTRACT_I, f"{family}\x1f{effective.isoformat()}\x1f{status}"),
+    )

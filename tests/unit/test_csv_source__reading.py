@@ -1,0 +1,63 @@
+import pytest
+
+from store.csv_source import COLUMNS, CsvSource, SourceError, check_header
+from tests.import_csv import row, write_csv
+
+
+def _rows(path):
+    return list(CsvSource(path).rows())
+
+
+@pytest.mark.parametrize("delimiter", [";", ","])
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "utf-8-sig"])
+def test_csv_source__reads_both_encodings_and_delimiters(tmp_path, delimiter, encoding):
+    path = write_csv(tmp_path / "x.csv", [row(agency="Rouvière", family="Santé", address="1, rue Émile")],
+                     delimiter=delimiter, encoding=encoding)
+    [(line, fields)] = _rows(path)
+    assert line == 2
+    values = dict(zip(COLUMNS, fields))
+    assert values["agency"] == "Rouvière" and values["family"] == "Santé" and values["address"] == "1, rue Émile"
+
+
+def test_csv_source__mixed_encodings_decided_per_line(tmp_path):
+    path = write_csv(tmp_path / "x.csv", [row(city="Aubagne")])
+    path.write_bytes(path.read_bytes() + ";".join(row(city="Salon-de-Provence", agency="Rouvière").values())
+                     .encode("cp1252") + b"\r\n")
+    rows = _rows(path)
+    assert dict(zip(COLUMNS, rows[1][1]))["agency"] == "Rouvière"
+
+
+def test_csv_source__columns_in_another_order_are_reordered(tmp_path):
+    cols = tuple(reversed(COLUMNS))
+    path = write_csv(tmp_path / "x.csv", [row(contract_id="K9")], columns=cols)
+    [(_, fields)] = _rows(path)
+    assert fields[0] == "K9" and len(fields) == len(COLUMNS)
+
+
+def test_csv_source__line_numbers_skip_blank_lines_and_follow_multiline_fields(tmp_path):
+    path = write_csv(tmp_path / "x.csv", [row(contract_id="K1", address="ligne 1\nligne 2"), row(contract_id="K2")])
+    path.write_bytes(path.read_bytes() + b"\r\n" + ";".join(row(contract_id="K3").values()).encode() + b"\r\n")
+    assert [(line, f[0]) for line, f in _rows(path)] == [(2, "K1"), (4, "K2"), (6, "K3")]
+
+
+def test_csv_source__wrong_header_names_missing_and_unknown_columns(tmp_path):
+    cols = tuple(c for c in COLUMNS if c != "family") + ("famille",)
+    path = write_csv(tmp_path / "x.csv", [], columns=cols)
+    with pytest.raises(SourceError) as exc:
+        CsvSource(path)
+    assert "colonnes manquantes : family" in str(exc.value) and "'famille'" in str(exc.value)
+
+
+def test_csv_source__missing_empty_or_unreadable_file(tmp_path):
+    with pytest.raises(SourceError, match="illisible"):
+        CsvSource(tmp_path / "absent.csv")
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(SourceError, match="vide"):
+        CsvSource(tmp_path / "empty.csv")
+    with pytest.raises(SourceError):
+        CsvSource(tmp_path)  # a directory
+
+
+def test_check_header__duplicates_are_an_error():
+    with pytest.raises(SourceError, match="en double"):
+        check_header(list(COLUMNS) + ["city"])

@@ -1,0 +1,68 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from store.csv_source import COLUMNS
+from store.import_rows import RowParser, RowRejected, client_values, parse_date, parse_decimal
+from tests.import_csv import row
+
+AGENCIES = {"corniche": "Corniche", "rouviere": "Rouvière"}
+
+
+def parse(**overrides):
+    r = row(**overrides)
+    return RowParser(AGENCIES).parse(7, [r[c] for c in COLUMNS])
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("2024-02-29", date(2024, 2, 29)), ("29/02/2024", date(2024, 2, 29)), (" 15/01/2026 ", date(2026, 1, 15)),
+    ("31/02/2024", None), ("2024-13-01", None), ("2023-02-29", None), ("15/01/26", None), ("demain", None),
+])
+def test_parse_date(raw, expected):
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("1 234,56", Decimal("1234.56")), ("1234.56", Decimal("1234.56")), ("1.234,56", Decimal("1234.56")),
+    ("612", Decimal("612")), ("1\u202f234,5 €", Decimal("1234.5")), ("abc", None), ("NaN", None),
+])
+def test_parse_decimal(raw, expected):
+    assert parse_decimal(raw) == expected
+
+
+@pytest.mark.parametrize("overrides,column", [
+    (dict(contract_id=" "), "contract_id"), (dict(client_id=""), "client_id"),
+    (dict(client_kind="association"), "client_kind"), (dict(agency="Vieux-Port"), "agency"),
+    (dict(family="Auto"), "family"), (dict(effective_date="31/02/2024"), "effective_date"),
+    (dict(effective_date="2024-13-01"), "effective_date"), (dict(effective_date=""), "effective_date"),
+    (dict(status="suspendu"), "status"), (dict(product=""), "product"), (dict(premium_eur="beaucoup"), "premium_eur"),
+    (dict(client_id="C" * 65), "client_id"), (dict(postal_code="1" * 17), "postal_code"),
+])
+def test_parse__rows_that_cannot_be_stored_are_rejected_with_their_column(overrides, column):
+    with pytest.raises(RowRejected) as exc:
+        parse(**overrides)
+    assert exc.value.column == column and exc.value.reason
+
+
+def test_parse__codes_accept_any_case_and_accents():
+    r = parse(agency="ROUVIERE", family="prevoyance", client_kind="Professionnel", status="Cancelled")
+    assert (r.agency_id, r.contract["family"], r.kind, r.contract["status"]) == \
+        ("rouviere", "Prévoyance", "professionnel", "cancelled")
+    assert parse(family="épargne").contract["family"] == "Épargne"
+    assert parse(family="SANTE").contract["family"] == "Santé"
+
+
+def test_parse__defective_crm_fields_are_not_rejections():
+    r = parse(siret="123", phone="n/c", email="", naf_code="ZZ", turnover_eur="beaucoup", headcount="?")
+    values = client_values(r)
+    assert values["siret"] == "123" and values["phone"] == "n/c" and values["email"] is None
+    assert values["turnover_eur"] is None and values["headcount"] is None
+
+
+def test_parse__hash_changes_with_the_values_and_only_with_them():
+    assert parse().client_hash == parse().client_hash
+    assert parse(city="Aubagne").client_hash != parse().client_hash
+    assert parse(city="Aubagne").contract_hash == parse().contract_hash
+    assert parse(premium_eur="1,00").contract_hash != parse().contract_hash
+    assert parse(effective_date="15/01/2026").contract_hash == parse().contract_hash  # same date, other format
