@@ -82,9 +82,9 @@ async def _wait_up(base: str, proc: subprocess.Popen) -> None:
     raise RuntimeError("server did not start in 30 s")
 
 
-async def _drive(base: str, token: str, path: str, case_ids: list[int], n: int, deadline: float) -> dict:
+async def _drive(base: str, token: str, path: str, case_ids: list[int], n: int, deadline: float,
+                 versions: dict[int, int]) -> dict:
     """n PATCH requests from CONCURRENCY clients, each on its own cases; latencies in ms."""
-    versions = {}
     lat: list[float] = []
     errors = 0
     counter = iter(range(n))
@@ -135,10 +135,11 @@ def _run_one(label: str, url: str, quick: bool) -> list[Result]:
         deadline = time.monotonic() + TIME_LIMIT_S
         half = len(case_ids) // 2  # separate cases for each mode: same starting point
         warm = CONCURRENCY * 4
-        asyncio.run(_drive(base, token, "/api/cases/{}/client", case_ids[:half], warm, deadline))
-        asyncio.run(_drive(base, token, "/api/bare/cases/{}/client", case_ids[half:], warm, deadline))
-        eng = asyncio.run(_drive(base, token, "/api/cases/{}/client", case_ids[:half], n_req, deadline))
-        bare = asyncio.run(_drive(base, token, "/api/bare/cases/{}/client", case_ids[half:], n_req, deadline))
+        versions: dict[int, int] = {}  # what each client last read, carried from warm-up to measure
+        for n in (warm, n_req):
+            eng = asyncio.run(_drive(base, token, "/api/cases/{}/client", case_ids[:half], n, deadline, versions))
+            bare = asyncio.run(_drive(base, token, "/api/bare/cases/{}/client", case_ids[half:], n, deadline,
+                                      versions))
     finally:
         proc.terminate()
         try:
