@@ -122,3 +122,14 @@ def test_api__session_cookie_reads_and_writes_with_csrf(api):  # noqa: F811
     assert r.status_code == 200
     c.delete("/api/session")
     assert_problem(c.get(f"/api/cases/{case_id}"), 401, "unauthenticated")
+
+
+def test_api__server_error_is_a_problem_and_logs_no_payload(api, caplog):  # noqa: F811
+    def boom(case_id: int):
+        raise RuntimeError("Marie Dupont +33612345678")
+
+    api.client.app.add_api_route("/api/boom/{case_id}", boom)
+    body = assert_problem(api.client.get("/api/boom/7"), 500, "internal_error")
+    assert "Marie" not in body["detail"]
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged and "7" in logged and "Marie" not in logged
