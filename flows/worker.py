@@ -72,8 +72,10 @@ def main(port: int = 4200) -> int:
     from config import get_settings
     from flows.runner import prefect_api_url
 
+    from flows.prefect_compat import server_env
+
     settings = get_settings()
-    env = _quiet_env(dict(os.environ))
+    env = server_env(_quiet_env(dict(os.environ)))
     url = prefect_api_url()
     server = serving = None
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -85,7 +87,7 @@ def main(port: int = 4200) -> int:
                        PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}")
             url = f"http://127.0.0.1:{port}/api"
             print(f"m3 worker: starting a local Prefect server on {url} (data in {home})", file=sys.stderr)
-            server = subprocess.Popen([sys.executable, "-m", "flows.prefect_compat", "server", "start", "--host", "127.0.0.1",
+            server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                                        "--port", str(port)], env=env, start_new_session=True,
                                       stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
             _wait_healthy(url, server)

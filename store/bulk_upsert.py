@@ -61,21 +61,36 @@ class Upsert:
 
 
 class StoredHashes:
-    """`source_hash` of the given ids, in one query. On SQLite the ids travel as one JSON
-    parameter: an expanding IN of 5,000 parameters costs more to compile than to run."""
+    """`source_hash` of the given ids, in one query per table.
 
-    def __init__(self, engine: Engine, table: Table):
+    On SQLite the ids travel as one JSON parameter (an expanding IN of 5,000 parameters costs
+    more to compile than to run), on a driver connection in autocommit: the engine's own
+    transactions start with BEGIN IMMEDIATE, which would make this read wait for the writer.
+    """
+
+    def __init__(self, engine: Engine, tables: list[Table]):
+        self.engine = engine
         self.raw = engine.dialect.name == "sqlite"
         if self.raw:
-            self.sql = (f'SELECT id, source_hash FROM "{table.name}" '
-                        "WHERE id IN (SELECT value FROM json_each(?))")
+            self.sql = {t.name: f'SELECT id, source_hash FROM "{t.name}" WHERE id IN (SELECT value FROM json_each(?))'
+                        for t in tables}
+            self._conn = engine.raw_connection()
         else:
-            self.stmt = select(table.c.id, table.c.source_hash).where(
-                table.c.id.in_(bindparam("ids", expanding=True)))
+            self.stmt = {t.name: select(t.c.id, t.c.source_hash).where(t.c.id.in_(bindparam("ids", expanding=True)))
+                         for t in tables}
 
-    def get(self, conn: Connection, ids: list[str]) -> dict[str, str | None]:
+    def get(self, table: Table, ids: list[str]) -> dict[str, str | None]:
         if not ids:
             return {}
         if self.raw:
-            return dict(conn.exec_driver_sql(self.sql, (json.dumps(ids),)).all())
-        return dict(conn.execute(self.stmt, {"ids": ids}).all())
+            cur = self._conn.cursor()
+            try:
+                return dict(cur.execute(self.sql[table.name], (json.dumps(ids),)).fetchall())
+            finally:
+                cur.close()
+        with self.engine.connect() as conn:
+            return dict(conn.execute(self.stmt[table.name], {"ids": ids}).all())
+
+    def close(self) -> None:
+        if self.raw:
+            self._conn.close()

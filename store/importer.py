@@ -5,7 +5,8 @@ Each batch (5,000 rows) reads the stored `source_hash` of its clients and contra
 indexed queries, then writes only the rows that are new or whose CRM values changed, with one
 multi-row upsert per table (`INSERT ... ON CONFLICT (id) DO UPDATE`, SQLite and PostgreSQL).
 Re-importing the same file therefore writes nothing. Each batch is its own transaction, so a
-crash part-way leaves whole batches, and re-running the import completes the rest.
+crash part-way leaves whole batches, and re-running the import completes the rest. Batches are
+written by a background thread (store.batch_writer) while the next one is parsed.
 
 Counting is sequential within the file: a row is *imported* when its contract is new, *updated*
 when its contract or its client's values differ from what was stored before it (in the database
@@ -13,6 +14,7 @@ or earlier in the file), *unchanged* otherwise. Later rows win (a client's kind,
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +22,11 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from store.advisor_directory import AdvisorDirectory, name_key
+from store.batch_writer import BatchWriter
 from store.csv_source import CsvSource
 from store.bulk_upsert import StoredHashes, Upsert
 from store.crm_fields import normalise_client
-from store.import_rows import ParsedRow, RowParser, RowRejected, client_values
+from store.import_rows import CLIENT_TEXT, ParsedRow, RowParser, RowRejected, client_values
 from store.tables import Agency, Client, Contract
 
 BATCH_ROWS = 5_000
@@ -50,9 +53,12 @@ class ImportSummary:
     advisors_created: list[tuple[str, str]] = field(default_factory=list)  # (name, agency id)
 
 
-_CLIENT_COLUMNS = [c.name for c in Client.__table__.c
-                   if c.name not in ("housing_status", "opposition_phone", "opposition_email", "opposition_letter")]
-_CONTRACT_COLUMNS = [c.name for c in Contract.__table__.c]
+# What the import sets: the CRM's columns. Others (housing status, opposition flags, whatever
+# the application adds later) are never overwritten by a re-import.
+_CLIENT_COLUMNS = ["id", "kind", "agency_id", *CLIENT_TEXT, "naf_nomenclature", "turnover_eur", "headcount",
+                   "advisor_id", "source_hash"]
+_CONTRACT_COLUMNS = ["id", "client_id", "family", "product", "effective_date", "status", "seller_id",
+                     "premium_eur", "source_hash"]
 
 
 class _Importer:
@@ -63,9 +69,11 @@ class _Importer:
             agencies = dict(conn.execute(select(Agency.id, Agency.name)).all())
         self.parser = RowParser(agencies)
         self.advisors = AdvisorDirectory(engine)
-        self.client_hashes = StoredHashes(engine, Client.__table__)
-        self.contract_hashes = StoredHashes(engine, Contract.__table__)
+        self.hashes = StoredHashes(engine, [Client.__table__, Contract.__table__])
         self.sqlite = engine.dialect.name == "sqlite"
+        self.writer = BatchWriter(engine)
+        # (batch number, client hashes, contract hashes) of batches submitted, maybe not committed
+        self.in_flight: deque[tuple[int, dict, dict]] = deque()
         self.client_upsert = Upsert(engine, Client.__table__, _CLIENT_COLUMNS)
         self.contract_upsert = Upsert(engine, Contract.__table__, _CONTRACT_COLUMNS)
 
@@ -85,11 +93,23 @@ class _Importer:
             self.reject(line, exc.column, exc.reason)
             return None
 
+    def stored(self, rows: list[ParsedRow]) -> tuple[dict, dict]:
+        """The hashes stored for the batch's ids: the database's, overlaid with the batches
+        written but perhaps not yet committed by the writer thread (oldest first)."""
+        while self.in_flight and self.in_flight[0][0] <= self.writer.committed:
+            self.in_flight.popleft()  # committed before this read: the database has it
+        pending = list(self.in_flight)
+        client_ids, contract_ids = {r.client_id for r in rows}, {r.contract["id"] for r in rows}
+        clients = self.hashes.get(Client.__table__, list(client_ids))
+        contracts = self.hashes.get(Contract.__table__, list(contract_ids))
+        for _, written_clients, written_contracts in pending:
+            clients.update((k, v) for k, v in written_clients.items() if k in client_ids)
+            contracts.update((k, v) for k, v in written_contracts.items() if k in contract_ids)
+        return clients, contracts
+
     def write(self, rows: list[ParsedRow]) -> None:
         s = self.summary
-        with self.engine.connect() as conn:
-            stored_clients = self.client_hashes.get(conn, list({r.client_id for r in rows}))
-            stored_contracts = self.contract_hashes.get(conn, list({r.contract["id"] for r in rows}))
+        stored_clients, stored_contracts = self.stored(rows)
         new_clients = {cid for cid in (r.client_id for r in rows) if cid not in stored_clients}
         clients: dict[str, ParsedRow] = {}  # the last changed row of each client: its final state
         contracts: dict[str, ParsedRow] = {}
@@ -117,11 +137,23 @@ class _Importer:
         client_values = [self._client_values(r) for r in clients.values()]
         contract_values = [dict(r.contract, seller_id=self.advisors.id_for(r.seller), source_hash=r.contract_hash)
                            for r in contracts.values()]
-        with self.engine.begin() as conn:
-            if self.sqlite:  # a million-row book outgrows the default 2 MB page cache
+        sqlite = self.sqlite
+
+        def job(conn) -> None:
+            if sqlite:  # a million-row book outgrows the default 2 MB page cache
                 conn.exec_driver_sql("PRAGMA cache_size=-65536")
             self.client_upsert.run(conn, client_values)
             self.contract_upsert.run(conn, contract_values)
+
+        number = self.writer.submit(job)
+        self.in_flight.append((number, {k: r.client_hash for k, r in clients.items()},
+                               {k: r.contract_hash for k, r in contracts.items()}))
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.hashes.close()
 
     def _client_values(self, r: ParsedRow) -> dict:
         values = normalise_client(client_values(r))
@@ -154,17 +186,20 @@ def import_file(engine: Engine, path: str | Path, *, batch_rows: int = BATCH_ROW
     importer = _Importer(engine, summary, keep_rejections, on_reject)
     batch: list[ParsedRow] = []
     parse = importer.parse
-    for line, fields in source.rows():
-        row = parse(line, fields)
-        if row is not None:
-            batch.append(row)
-            if len(batch) >= batch_rows:
-                importer.write(batch)
-                batch = []
-                if on_progress:
-                    on_progress(source.bytes_read, summary.read)
-    if batch:
-        importer.write(batch)
+    try:
+        for line, fields in source.rows():
+            row = parse(line, fields)
+            if row is not None:
+                batch.append(row)
+                if len(batch) >= batch_rows:
+                    importer.write(batch)
+                    batch = []
+                    if on_progress:
+                        on_progress(source.bytes_read, summary.read)
+        if batch:
+            importer.write(batch)
+    finally:
+        importer.close()  # waits for the last batches; a write's failure is raised here
     if on_progress:
         on_progress(source.bytes_read, summary.read)
     return summary

@@ -128,6 +128,8 @@ def test_importer__batches_and_streamed_rejections(engine, tmp_path):
     summary = import_file(engine, write_csv(tmp_path / "book.csv", rows), batch_rows=7, keep_rejections=2,
                           on_reject=seen.append, on_progress=lambda b, n: progress.append(n))
     assert (summary.read, summary.imported, summary.rejected) == (47, 43, 4)
+    # clients span batches: the hashes of batches not yet committed still count
+    assert (summary.clients_created, summary.clients_updated) == (16, 0)
     assert len(summary.rejections) == 2 and len(seen) == 4
     assert progress[-1] == 47 and progress == sorted(progress)
     again = import_file(engine, write_csv(tmp_path / "book.csv", rows), batch_rows=5)
@@ -142,3 +144,17 @@ def test_importer__unreadable_file_raises_before_writing(engine, tmp_path):
     with pytest.raises(SourceError, match="colonnes manquantes"):
         import_file(engine, bad)
     assert _dump(engine)[1] == []
+
+
+def test_batch_writer__a_failed_write_is_raised_to_the_importer(engine):
+    from store.batch_writer import BatchWriter
+
+    writer = BatchWriter(engine)
+
+    def boom(conn):
+        raise RuntimeError("disque plein")
+
+    writer.submit(boom)
+    with pytest.raises(RuntimeError, match="disque plein"):
+        writer.close()
+    assert writer.committed == 0
