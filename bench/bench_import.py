@@ -7,7 +7,6 @@ reported is the import's own, measured by the child (ru_maxrss) and sent back as
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -63,5 +62,4 @@ def run(quick: bool) -> list[Result]:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     _child(sys.argv[1], sys.argv[2])

@@ -69,7 +69,7 @@ def patch_sqlalchemy() -> None:
     for cls in (orm_models.FlowRun, orm_models.TaskRun):
         hybrid = cls.__dict__.get("state")
         if hybrid is not None and getattr(hybrid, "bulk_dml_setter", None) is None:
-            setattr(cls, "state", hybrid.bulk_dml(lambda _cls, _mapping, _value: None))
+            hybrid.bulk_dml_setter = lambda _cls, _mapping, _value: None  # in place: server process only
 
 
 def patch_server() -> None:

@@ -124,6 +124,8 @@ def deployments() -> list:
 
 
 def _serve() -> None:
+    # A worker started in the background inherits SIGINT ignored; the parent stops us with SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from prefect import serve
 
     serve(*deployments(), pause_on_shutdown=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from operator import itemgetter
 
-from sqlalchemy import Connection, Engine, Table, bindparam, select
+from sqlalchemy import Boolean, Connection, Engine, Table, bindparam, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -20,25 +20,34 @@ class Upsert:
     def __init__(self, engine: Engine, table: Table, columns: list[str], key: str = "id"):
         dialect = engine.dialect
         insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(table)
-        self.stmt = stmt.on_conflict_do_update(index_elements=[table.c[key]],
-                                               set_={c: stmt.excluded[c] for c in columns if c != key})
         self.columns = columns
         self.raw = dialect.name == "sqlite"
+        values = {c: bindparam(c) for c in columns}
         if self.raw:
-            compiled = self.stmt.compile(dialect=dialect, column_keys=columns)
+            # Columns we do not set but that have a scalar default (the opposition flags) get
+            # it as a SQL literal: new rows take it, updates leave the stored value alone.
+            for col in table.c:
+                if col.name not in values and col.default is not None and col.default.is_scalar:
+                    if not isinstance(col.default.arg, (bool, int)):
+                        raise RuntimeError(f"{table.name}.{col.name}: default {col.default.arg!r} not supported")
+                    values[col.name] = literal_column(str(int(col.default.arg)))
+        stmt = insert(table).values(values) if self.raw else insert(table)
+        self.stmt = stmt.on_conflict_do_update(index_elements=[table.c[key]],
+                                               set_={c: stmt.excluded[c] for c in columns if c != key})
+        if self.raw:
+            compiled = self.stmt.compile(dialect=dialect)
             self.sql = str(compiled)
-            self.order = compiled.positiontup or []
-            # Columns we do not set but that have a scalar default (the opposition flags) are
-            # bound too, as SQLAlchemy would: new rows get the default, updates leave them.
-            self.defaults = {}
-            for c in self.order:
-                if c not in columns:
-                    default = table.c[c].default
-                    if default is None or not default.is_scalar:
-                        raise RuntimeError(f"{table.name}.{c}: no value and no scalar default")
-                    self.defaults[c] = default.arg
-            self.processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in self.order]
+            order = list(compiled.positiontup or [])
+            if sorted(order) != sorted(columns):
+                raise RuntimeError(f"{table.name}: unexpected parameters {order}")
+            self.get = itemgetter(*order)
+            # sqlite3 takes bool, int, str, float as they are; only dates and decimals need
+            # SQLAlchemy's conversion (the same text and float it would store).
+            self.convert = []
+            for i, c in enumerate(order):
+                process = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+                if process is not None and not isinstance(table.c[c].type, Boolean):
+                    self.convert.append((i, process))
 
     def run(self, conn: Connection, rows: list[dict]) -> None:
         if not rows:
@@ -46,17 +55,17 @@ class Upsert:
         if not self.raw:
             conn.execute(self.stmt, rows)
             return
-        if self.defaults:
-            rows = [self.defaults | row for row in rows]
-        get = itemgetter(*self.order)
-        convert = [(i, p) for i, p in enumerate(self.processors) if p is not None]
-        params = []
-        for row in rows:
-            values = list(get(row))
-            for i, process in convert:
-                if values[i] is not None:
-                    values[i] = process(values[i])
-            params.append(tuple(values))
+        get, convert = self.get, self.convert
+        if not convert:
+            params = list(map(get, rows))
+        else:
+            params = []
+            for row in rows:
+                values = list(get(row))
+                for i, process in convert:
+                    if values[i] is not None:
+                        values[i] = process(values[i])
+                params.append(tuple(values))
         conn.exec_driver_sql(self.sql, params)
 
 

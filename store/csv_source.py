@@ -45,10 +45,6 @@ def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("m3_cp1252_fallback", _cp1252_fallback)
 
 
-def decode_line(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="m3_cp1252_fallback")
-
-
 def sniff_delimiter(header: str) -> str:
     # The header is 27 known names with no separator inside them: the more frequent separator wins.
     return ";" if header.count(";") > header.count(",") else ","

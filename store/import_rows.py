@@ -27,7 +27,7 @@ _I = {name: i for i, name in enumerate(COLUMNS)}
 CLIENT_TEXT = ("last_name", "first_name", "company_name", "address", "postal_code", "city", "phone",
                "email", "marital_status", "professional_status", "siret", "naf_code", "activity",
                "insurance_contact")
-_CLIENT_TEXT_I = tuple((name, _I[name]) for name in CLIENT_TEXT)
+_CLIENT_TEXT_GET = itemgetter(*(_I[name] for name in CLIENT_TEXT))
 _HASHED_CLIENT_I = tuple(_I[c] for c in ("client_kind", *CLIENT_TEXT, "turnover_eur", "headcount", "advisor"))
 _HASHED_CONTRACT_I = tuple(_I[c] for c in ("client_id", "seller", "product", "premium_eur"))
 
@@ -144,9 +144,8 @@ class ParsedRow:
 def client_values(row: ParsedRow) -> dict:
     """The client table values of a row, CRM fields as given (crm_fields normalises them)."""
     fields = row.fields
-    client = {"id": row.client_id, "kind": row.kind, "agency_id": row.agency_id}
-    for name, i in _CLIENT_TEXT_I:
-        client[name] = fields[i].strip() or None
+    client = dict(zip(CLIENT_TEXT, [f.strip() or None for f in _CLIENT_TEXT_GET(fields)]))
+    client["id"], client["kind"], client["agency_id"] = row.client_id, row.kind, row.agency_id
     # Numbers the CRM got wrong are CRM defects: stored empty, and the checklist asks for them.
     turnover = parse_decimal(fields[16]) if fields[16].strip() else None
     client["turnover_eur"] = turnover if turnover is not None and abs(turnover) < 10**12 else None

@@ -128,7 +128,7 @@ def test_importer__batches_and_streamed_rejections(engine, tmp_path):
     summary = import_file(engine, write_csv(tmp_path / "book.csv", rows), batch_rows=7, keep_rejections=2,
                           on_reject=seen.append, on_progress=lambda b, n: progress.append(n))
     assert (summary.read, summary.imported, summary.rejected) == (47, 43, 4)
-    # clients span batches: the hashes of batches not yet committed still count
+    # clients span batches: a later batch sees the clients an earlier one wrote
     assert (summary.clients_created, summary.clients_updated) == (16, 0)
     assert len(summary.rejections) == 2 and len(seen) == 4
     assert progress[-1] == 47 and progress == sorted(progress)
@@ -146,15 +146,14 @@ def test_importer__unreadable_file_raises_before_writing(engine, tmp_path):
     assert _dump(engine)[1] == []
 
 
-def test_batch_writer__a_failed_write_is_raised_to_the_importer(engine):
-    from store.batch_writer import BatchWriter
 
-    writer = BatchWriter(engine)
+def test_importer__rows_created_outside_the_import_are_updated_not_imported(engine, tmp_path):
+    from tests import factories as f
 
-    def boom(conn):
-        raise RuntimeError("disque plein")
-
-    writer.submit(boom)
-    with pytest.raises(RuntimeError, match="disque plein"):
-        writer.close()
-    assert writer.committed == 0
+    with engine.begin() as conn:
+        cid = f.client(conn, opposition_phone=True, housing_status="owner")
+        kid = f.contract(conn, cid)
+    s = import_file(engine, write_csv(tmp_path / "book.csv", [row(contract_id=kid, client_id=cid)]))
+    assert (s.imported, s.updated, s.clients_created, s.clients_updated) == (0, 1, 0, 1)
+    c = _client(engine, cid)  # what the CRM does not carry is left alone
+    assert (c.opposition_phone, c.housing_status, c.opposition_email) == (True, "owner", False)
