@@ -35,7 +35,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Connection, Engine, Float, cast, func, insert, or_, select, text
+from sqlalchemy import Connection, Engine, Float, cast, func, or_, select, text
 
 from config import Settings, get_settings
 from states.calendar import PARIS, contact_window, due_date, is_business_day, month_bounds, previous_month

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from flows.clock import resolve
 from flows.escalation import run_escalation, _fire, EscalationResult
 from states.calendar import PARIS
 from states.commands import RecordAttempt
 from states.records import AttemptOutcome, Channel
-from store.snapshot import CASE, CLIENT
+from store.snapshot import CASE
 from store.tables import Notification
 from store.write_path import execute
 from tests import factories as f
