@@ -72,10 +72,8 @@ def main(port: int = 4200) -> int:
     from config import get_settings
     from flows.runner import prefect_api_url
 
-    from flows.prefect_compat import server_env
-
     settings = get_settings()
-    env = server_env(_quiet_env(dict(os.environ)))
+    env = _quiet_env(dict(os.environ))
     url = prefect_api_url()
     server = serving = None
     signal.signal(signal.SIGTERM, _raise_interrupt)

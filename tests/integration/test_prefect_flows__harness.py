@@ -22,10 +22,6 @@ os.environ.pop("PREFECT_API_URL", None)
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    from flows.prefect_compat import patch_server, server_env
-
-    server_env()  # Prefect 3.8's server and FastAPI 0.165 (the harness's server is a subprocess)
-    patch_server()
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
