@@ -27,7 +27,13 @@ def has_command(name: str) -> bool:
     return f" {name} " in out
 
 
+def _interrupt(signum, frame):  # noqa: ANN001
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops everything too, like Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
     data = Path(os.environ.get("M3_DATA_DIR", "var"))
     data.mkdir(parents=True, exist_ok=True)
     m3("db", "upgrade")
@@ -64,10 +70,11 @@ def main() -> int:
     finally:
         for p in procs:
             if p.poll() is None:
-                os.killpg(p.pid, signal.SIGINT)
+                # SIGTERM: uvicorn and `m3 worker` both stop cleanly on it, whatever SIGINT's state.
+                os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
     return 0
