@@ -82,3 +82,30 @@ def pg_engine(postgres_engine) -> Engine:
 def now() -> datetime:
     # A Wednesday, 10:30 in Paris: inside the consumer calling hours.
     return datetime(2026, 4, 15, 8, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def cli_db(engine, monkeypatch):
+    """Point the `m3` command line at the test database (both databases, like `engine`)."""
+    import config
+    import store.db
+
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("M3_DATABASE_URL", url)
+    config.get_settings.cache_clear()
+    store.db.engine_for.cache_clear()
+    yield engine
+    store.db.engine_for(url).dispose()  # the command line's own engine: release its connections
+    config.get_settings.cache_clear()
+    store.db.engine_for.cache_clear()
+
+
+@pytest.fixture
+def m3(cli_db):
+    """Run `m3 ARGS...` in-process against the test database; returns typer's Result."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [str(a) for a in args])

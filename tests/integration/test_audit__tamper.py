@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import delete, update
 from typer.testing import CliRunner
 
-import store.db
 from cli.main import app
-from config import get_settings
 from states.commands import ConfirmAssignment, CorrectClient, FireEvent
 from states.lifecycle import mermaid
 from store import audit
@@ -34,18 +32,6 @@ def trail_case(engine, now) -> int:
     execute(engine, case_id, 3, ConfirmAssignment("corniche", adv), "advisor:1", now + timedelta(minutes=6))
     return case_id
 
-
-@pytest.fixture
-def cli_db(engine, monkeypatch):
-    """Point the command line at the test database."""
-    url = engine.url.render_as_string(hide_password=False)
-    monkeypatch.setenv("M3_DATABASE_URL", url)
-    get_settings.cache_clear()
-    store.db.engine_for.cache_clear()
-    yield engine
-    store.db.engine_for(url).dispose()  # the command line's own engine: release its connections
-    get_settings.cache_clear()
-    store.db.engine_for.cache_clear()
 
 
 def verify(engine):

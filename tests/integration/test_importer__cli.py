@@ -1,22 +1,7 @@
 """`m3 import`, `m3 demo-data` and `m3 advisors` through typer's CliRunner, on both databases."""
-import pytest
-from typer.testing import CliRunner
 
-import config
-import store.db
-from cli.main import app
 from tests.import_csv import row, write_csv
 
-
-@pytest.fixture
-def m3(engine, monkeypatch):
-    monkeypatch.setenv("M3_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    config.get_settings.cache_clear()
-    store.db.engine_for.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, list(args))
-    config.get_settings.cache_clear()
-    store.db.engine_for.cache_clear()
 
 
 def test_cli_import__counts_rejections_file_and_exit_codes(m3, tmp_path):
