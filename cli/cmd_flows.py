@@ -68,28 +68,28 @@ def _cohort_text(s: dict) -> str:
             f"par agence : {s['by_agency']}\npar famille : {s['by_family']}")
 
 
-@app.command("escalate")
-def escalate(today: str = TODAY,
-             as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout")) -> None:
-    """Daily escalation: failed calls -> email -> letter -> injoignable (business days only)."""
+def _daily(flow: str, today: str | None, as_json: bool) -> None:
     from flows.runner import run
 
-    result, markdown, how = run("escalation", today=today)
+    result, markdown, how = run(flow, today=today)
     _report(markdown or json.dumps(result["summary"], ensure_ascii=False), how, as_json)
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
+
+
+AS_JSON = typer.Option(False, "--json", help="Print the summary as JSON on stdout")
+
+
+@app.command("escalate")
+def escalate(today: str = TODAY, as_json: bool = AS_JSON) -> None:
+    """Daily escalation: failed calls -> email -> letter -> injoignable (business days only)."""
+    _daily("escalation", today, as_json)
 
 
 @app.command("remind")
-def remind(today: str = TODAY,
-           as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout")) -> None:
+def remind(today: str = TODAY, as_json: bool = AS_JSON) -> None:
     """Daily reminders: overdue digests, weekly manager digest, actions past due, missing documents."""
-    from flows.runner import run
-
-    result, markdown, how = run("reminders", today=today)
-    _report(markdown or json.dumps(result["summary"], ensure_ascii=False), how, as_json)
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
+    _daily("reminders", today, as_json)
 
 
 @app.command("worker")

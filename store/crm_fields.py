@@ -72,12 +72,14 @@ def normalise_phone(raw: str | None, postal_code: str | None) -> str | None:
     return value or raw
 
 
+def normalise_naf(raw: str | None) -> tuple[str | None, str | None]:
+    """(code to store, naf_nomenclature): ('62.01Z', 'NAF2') when valid, else (raw, None)."""
+    naf = validate_naf(raw)[0] if raw else None
+    return (naf, "NAF2") if naf else (raw, None)
+
+
 def normalise_client(client: dict) -> dict:
     """In place, and returned. Sets naf_nomenclature: 'NAF2' for a valid rév. 2 code."""
     client["phone"] = normalise_phone(client["phone"], client["postal_code"])
-    naf = validate_naf(client["naf_code"])[0] if client["naf_code"] else None
-    if naf:
-        client["naf_code"] = naf
-    client["naf_nomenclature"] = "NAF2" if naf else None
+    client["naf_code"], client["naf_nomenclature"] = normalise_naf(client["naf_code"])
     return client
-

@@ -146,12 +146,19 @@ def client_values(row: ParsedRow) -> dict:
     fields = row.fields
     client = dict(zip(CLIENT_TEXT, [f.strip() or None for f in _CLIENT_TEXT_GET(fields)]))
     client["id"], client["kind"], client["agency_id"] = row.client_id, row.kind, row.agency_id
-    # Numbers the CRM got wrong are CRM defects: stored empty, and the checklist asks for them.
-    turnover = parse_decimal(fields[16]) if fields[16].strip() else None
-    client["turnover_eur"] = turnover if turnover is not None and abs(turnover) < 10**12 else None
-    headcount = fields[17].replace(" ", "")
-    client["headcount"] = int(headcount) if headcount.isdigit() and len(headcount) < 10 else None
+    client["turnover_eur"], client["headcount"] = turnover(fields), headcount(fields)
     return client
+
+
+# Numbers the CRM got wrong are CRM defects: stored empty, and the checklist asks for them.
+def turnover(fields: list[str]) -> Decimal | None:
+    value = parse_decimal(fields[16]) if fields[16].strip() else None
+    return value if value is not None and abs(value) < 10**12 else None
+
+
+def headcount(fields: list[str]) -> int | None:
+    text = fields[17].replace(" ", "")
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 class RowParser:
@@ -170,6 +177,10 @@ class RowParser:
         """The values to store; RowRejected(column, reason) when the row cannot be stored."""
         return _parse(line, fields, self._agency_table, self._kinds, self._families, self._agencies, self)
 
+    def check(self, fields: list[str]) -> tuple:
+        """The validated contract values (see `check`); RowRejected when the row cannot be stored."""
+        return check(fields, self._agency_table, self._kinds, self._families, self._agencies)
+
     def client_hash(self, fields: list[str], agency_id: str) -> str:
         key = fields[1:21]
         last, digest = self._last_client
@@ -181,6 +192,25 @@ class RowParser:
 
 def _parse(line: int, fields: list[str], agencies: dict[str, str],
            _kinds: dict, _families: dict, _agencies: dict, parser: RowParser) -> ParsedRow:
+    contract_id, client_id, kind, agency_id, family, product, effective, status, premium = \
+        check(fields, agencies, _kinds, _families, _agencies)
+    contract = {"id": contract_id, "client_id": client_id, "family": family, "product": product,
+                "effective_date": effective, "status": status, "premium_eur": premium}
+    return ParsedRow(
+        line, fields, client_id, kind, agency_id, contract,
+        fields[20].strip() or None, fields[21].strip() or None,
+        parser.client_hash(fields, agency_id),
+        contract_hash(fields, family, effective.isoformat(), status),
+    )
+
+
+def contract_hash(fields: list[str], family: str, effective_iso: str, status: str) -> str:
+    return _row_hash(fields, _HASHED_CONTRACT_I, f"{family}\x1f{effective_iso}\x1f{status}")
+
+
+def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: dict, _agencies: dict) -> tuple:
+    """(contract_id, client_id, kind, agency_id, family, product, effective date, status, premium);
+    RowRejected(column, reason) when the row cannot be stored."""
     if len(fields) != _WIDTH:
         raise RowRejected("-", f"{len(fields)} colonnes au lieu de {_WIDTH}")
     contract_id, client_id = fields[0].strip(), fields[1].strip()
@@ -219,11 +249,4 @@ def _parse(line: int, fields: list[str], agencies: dict[str, str],
         for i, limit, name in _MAX_LEN_I:
             if len(fields[i].strip()) > limit:
                 raise RowRejected(name, f"valeur trop longue ({len(fields[i].strip())} caractères, maximum {limit})")
-    contract = {"id": contract_id, "client_id": client_id, "family": family, "product": product,
-                "effective_date": effective, "status": status, "premium_eur": premium}
-    return ParsedRow(
-        line, fields, client_id, kind, agency_id, contract,
-        fields[20].strip() or None, fields[21].strip() or None,
-        parser.client_hash(fields, agency_id),
-        _row_hash(fields, _HASHED_CONTRACT_I, f"{family}\x1f{effective.isoformat()}\x1f{status}"),
-    )
+    return contract_id, client_id, kind, agency_id, family, product, effective, status, premium
