@@ -2,11 +2,14 @@
 
 Targets (issue §6): ≤ 30 s and peak memory ≤ 400 MB. The book is written by the demo
 generator beforehand (not timed). The import runs in a child process so that the peak RSS
-reported is the import's own, measured by the child (ru_maxrss) and sent back as JSON.
+reported is the import's own, measured by the child (ru_maxrss) and sent back as JSON. On a
+large file the import forks a parsing worker: the memory reported is the sum of both peaks
+(an upper bound of what they held together), and the CPU both processes' time.
 """
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -28,8 +31,11 @@ def _child(csv_path: str, db_path: str) -> None:
     upgrade(engine)
     start, cpu = time.perf_counter(), time.process_time()
     s = import_file(engine, csv_path)
-    print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
-                      "read": s.read, "imported": s.imported, "rejected": s.rejected, "peak_mb": peak_rss_mb()}))
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parsing worker, once joined
+    print(json.dumps({"seconds": time.perf_counter() - start,
+                      "cpu": time.process_time() - cpu + worker.ru_utime + worker.ru_stime,
+                      "read": s.read, "imported": s.imported, "rejected": s.rejected,
+                      "peak_mb": peak_rss_mb() + peak_rss_mb(children=True)}))
 
 
 def _run_child(csv_path: Path, db_path: Path) -> dict:
@@ -53,7 +59,7 @@ def run(quick: bool) -> list[Result]:
     return [
         Result(f"generate {size}", generated, "s", note="demo-data, not part of the target"),
         Result(f"import {size}", first["seconds"], "s", f"<= {TARGET_S:.0f} s", first["seconds"] <= TARGET_S,
-               f"cpu {first['cpu']:.1f} s; imported {first['imported']}, rejected {first['rejected']}"),
+               f"cpu {first['cpu']:.1f} s (both processes); imported {first['imported']}, rejected {first['rejected']}"),
         Result("import rate", first["read"] / first["seconds"], "rows/s"),
         Result("import peak memory", first["peak_mb"], "MB", f"<= {TARGET_MB:.0f} MB", first["peak_mb"] <= TARGET_MB),
         Result(f"re-import {size} (unchanged)", again["seconds"], "s", note=f"{again['read'] / again['seconds']:,.0f} rows/s"),
