@@ -7,8 +7,11 @@ database, a fixed time) and the benchmark its temporary database.
 """
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
@@ -26,6 +29,25 @@ DESCRIPTION = """API du suivi M+3 : dossiers, événements, travail sur le dossi
 """
 
 
+# Threads running the sync routes (anyio's default is 40). Each request's database work holds
+# one. With more threads than the process can feed (one GIL, one SQLite writer), they fight
+# the event loop and each other for the GIL and the wait becomes unfair: under 32 concurrent
+# writers (bench/bench_api.py) p99 on PostgreSQL went ~175 ms (24 threads), ~160 (12), ~135 (8),
+# ~120 (6) at the same throughput. 8 leaves room for a slow export or statistics query.
+THREADS = 8
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    # Everything alive once the app is built (modules, routes, schemas: ~125k objects) moves out
+    # of the collector's reach: a full collection otherwise walks them all with the GIL held,
+    # ~65 ms during which no request moves, a few times per 10 s under load.
+    gc.collect()
+    gc.freeze()
+    yield
+
+
 def create_app(engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
     if engine is None:
         from store.db import get_engine
@@ -33,7 +55,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
     from config import get_settings
 
     app = FastAPI(title="Suivi M+3", version="1.0", description=DESCRIPTION, docs_url="/docs",
-                  openapi_url="/openapi.json")
+                  openapi_url="/openapi.json", lifespan=_lifespan)
     app.state.engine = engine
     app.state.clock = clock or system_clock
     errors.install(app)

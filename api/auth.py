@@ -29,7 +29,8 @@ PREFIX = "m3_"
 CACHE_TTL_S = 60.0
 
 _hasher = PasswordHasher()
-_cache: dict[str, tuple[User, float]] = {}
+_cache: dict[str, tuple[User, float, str]] = {}  # sha256(token) -> (user, valid until, hash verified)
+_flights: dict[str, threading.Lock] = {}  # sha256(token) -> lock of the verification under way
 _lock = threading.Lock()
 
 
@@ -54,37 +55,69 @@ def _user(row) -> User:
     return User(row.id, row.username, Role(row.role), row.agency_id, row.advisor_id)
 
 
+def _key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def cached(token: str) -> User | None:
     """The user of an already verified token, without touching the database (fast path)."""
-    key = hashlib.sha256(token.encode()).hexdigest()
-    hit = _cache.get(key)
+    hit = _cache.get(_key(token))
     if hit and hit[1] > time.monotonic():
         return hit[0]
     return None
 
 
 def verify(engine: Engine, token: str) -> User | None:
-    """The active user holding `token`, or None. Slow (argon2) unless cached."""
+    """The active user holding `token`, or None. Slow (argon2) unless cached.
+
+    Two things keep an expiring cache entry from stalling the server (seen in bench/bench_api.py:
+    every CACHE_TTL_S, the 32 in-flight requests of one client all missed the cache at once and
+    ran 32 argon2 verifications, ~2 s during which nothing else moved):
+    - one verification per token at a time: concurrent requests with the same token wait for it
+      and take its result;
+    - an expired entry is renewed by reading the user's row, not by argon2 again, when the row
+      still holds the hash this exact token was verified against (argon2 would say the same).
+      Revocation still applies within CACHE_TTL_S: the row must still be active.
+    """
     user = cached(token)
     if user:
         return user
     parts = _split(token)
     if parts is None:
         return None
-    token_id, secret = parts
+    key = _key(token)
+    with _lock:
+        if len(_flights) > 10_000:
+            _flights.clear()
+        flight = _flights.setdefault(key, threading.Lock())
+    try:
+        with flight:
+            user = cached(token)  # verified while we waited
+            if user:
+                return user
+            return _verify(engine, key, *parts)
+    finally:
+        with _lock:
+            if _flights.get(key) is flight and not flight.locked():
+                del _flights[key]
+
+
+def _verify(engine: Engine, key: str, token_id: str, secret: str) -> User | None:
     with engine.connect() as conn:
         row = conn.execute(select(USER).where(USER.c.token_id == token_id, USER.c.active.is_(True))).first()
     if row is None:
         return None
-    try:
-        _hasher.verify(row.token_hash, secret)
-    except (VerificationError, InvalidHashError):
-        return None
+    stale = _cache.get(key)
+    if stale is None or stale[2] != row.token_hash:
+        try:
+            _hasher.verify(row.token_hash, secret)
+        except (VerificationError, InvalidHashError):
+            return None
     user = _user(row)
     with _lock:
         if len(_cache) > 10_000:
             _cache.clear()
-        _cache[hashlib.sha256(token.encode()).hexdigest()] = (user, time.monotonic() + CACHE_TTL_S)
+        _cache[key] = (user, time.monotonic() + CACHE_TTL_S, row.token_hash)
     return user
 
 
