@@ -22,7 +22,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.common import Result
+from bench.common import Result, migrated_sqlite
 
 N_CONTRACTS = 1_000_000
 N_CLIENTS = 600_000
@@ -39,15 +39,8 @@ KINDS = ("particulier",) * 8 + ("professionnel", "entreprise")
 
 
 def build_book(path: Path, n_contracts: int, n_clients: int, seed: int = 3) -> None:
-    from store.db import make_engine, upgrade
-
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
     rnd = random.Random(seed)
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA journal_mode=WAL")
+    db = migrated_sqlite(path)
     advisors = [(i, f"Conseiller {i}", f"c{i}@agence.example", "corniche" if i <= 12 else "rouviere",
                  0 if i in (5, 17) else 1) for i in range(1, 25)]
     db.executemany("INSERT INTO advisor (id, name, email, agency_id, active) VALUES (?, ?, ?, ?, ?)", advisors)

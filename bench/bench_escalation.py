@@ -9,13 +9,12 @@ outbox). Written straight into a migrated SQLite file with sqlite3.executemany.
 from __future__ import annotations
 
 import random
-import sqlite3
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from bench.common import Result
+from bench.common import Result, migrated_sqlite
 
 N_CASES = 100_000
 QUICK_CASES = 5_000
@@ -28,14 +27,8 @@ def _ts(d: datetime) -> str:
 
 
 def build(path: Path, n: int, seed: int = 7) -> dict[str, int]:
-    from store.db import make_engine, upgrade
-
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
     rnd = random.Random(seed)
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA synchronous=OFF")
+    db = migrated_sqlite(path)
     db.execute("INSERT INTO advisor (id, name, email, agency_id, active) VALUES (1, 'Conseiller 1', 'c1@agence.example', 'corniche', 1)")
     db.executemany(
         "INSERT INTO client (id, kind, first_name, last_name, address, postal_code, city, phone, email, agency_id, "
