@@ -142,5 +142,8 @@ def get_engine(migrate: bool = True) -> Engine:
     engine = engine_for(url)
     if migrate and not getattr(engine, "_m3_migrated", False):
         upgrade(engine)
+        from store.bulk_indexes import ensure_indexes
+
+        ensure_indexes(engine)  # an import killed midway may have left its indexes aside
         engine._m3_migrated = True  # type: ignore[attr-defined]
     return engine

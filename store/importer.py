@@ -31,6 +31,7 @@ from store.csv_source import CsvSource
 from store.bulk_upsert import StoredHashes, Upsert
 from store.import_prepare import Batch, prepared_batches
 from store.import_rows import CLIENT_TEXT
+from store import bulk_indexes
 from store.import_worker import in_worker
 from store.tables import Agency, Client, Contract
 
@@ -78,7 +79,7 @@ _NEW = object()
 
 class _Importer:
     def __init__(self, engine: Engine, summary: ImportSummary, keep: int,
-                 on_reject: Callable[[Rejection], None] | None):
+                 on_reject: Callable[[Rejection], None] | None, bulk: bool = False):
         self.engine, self.summary, self.keep, self.on_reject = engine, summary, keep, on_reject
         with engine.connect() as conn:
             self.agencies = dict(conn.execute(select(Agency.id, Agency.name)).all())
@@ -102,6 +103,11 @@ class _Importer:
             # before their contracts, and advisors are created before both), so SQLite's
             # per-row foreign-key lookups are pure cost here. On for everyone else.
             driver.execute("PRAGMA foreign_keys=OFF")
+        # A large first import into empty tables: build the secondary indexes once, at the end.
+        self._set_aside = []
+        if self.driver_values and bulk:
+            with self.conn.begin():
+                self._set_aside = bulk_indexes.drop_if_empty(self.conn, [Client.__table__, Contract.__table__])
 
     def take(self, batch: Batch) -> None:
         """Count the batch's rows and rejections, then write it."""
@@ -157,6 +163,9 @@ class _Importer:
 
     def close(self) -> None:
         self.hashes.close()
+        if self._set_aside:
+            with self.conn.begin():
+                bulk_indexes.restore(self.conn, self._set_aside)
         if self._cache_pages is not None:
             driver = self.conn.connection.driver_connection
             driver.execute(f"PRAGMA cache_size={self._cache_pages}")
@@ -193,13 +202,13 @@ def import_file(engine: Engine, path: str | Path, *, batch_rows: int = BATCH_ROW
     """
     summary = ImportSummary()
     source = CsvSource(path)  # SourceError before anything is written
+    if parallel is None:
+        parallel = source.total_bytes >= PARALLEL_MIN_BYTES
     try:
-        importer = _Importer(engine, summary, keep_rejections, on_reject)
+        importer = _Importer(engine, summary, keep_rejections, on_reject, bulk=parallel)
     except BaseException:
         source.close()
         raise
-    if parallel is None:
-        parallel = source.total_bytes >= PARALLEL_MIN_BYTES
 
     def batches():
         return prepared_batches(source, importer.agencies, batch_rows, importer.driver_values)
