@@ -51,6 +51,12 @@ def move_command(name_or_id: str, agency: str = typer.Option(..., "--agency")) -
     _show(_run(lambda conn: admin.move(conn, name_or_id, agency)), "déplacé")
 
 
+@advisors_app.command("email")
+def email_command(name_or_id: str, address: str) -> None:
+    """Set the address an advisor's digests and reminders go to."""
+    _show(_run(lambda conn: admin.set_email(conn, name_or_id, address)), "mis à jour")
+
+
 @advisors_app.command("deactivate")
 def deactivate_command(name_or_id: str) -> None:
     """Deactivate an advisor (kept, with its history; receives no new case)."""

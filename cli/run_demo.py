@@ -27,6 +27,21 @@ def has_command(name: str) -> bool:
     return f" {name} " in out
 
 
+def _demo_advisor_emails() -> None:
+    """The CRM export carries no advisor addresses: give the demo's advisors one each, so their
+    digests and reminders reach the local SMTP server (`m3 advisors email` does it by hand)."""
+    import unicodedata
+
+    from store.advisor_admin import list_advisors, set_email
+    from store.db import get_engine
+
+    with get_engine().begin() as conn:
+        for adv in list_advisors(conn):
+            if not adv.email:
+                folded = unicodedata.normalize("NFKD", adv.name).encode("ascii", "ignore").decode()
+                set_email(conn, str(adv.id), ".".join(folded.lower().split()) + "@agence.example")
+
+
 def _interrupt(signum, frame):  # noqa: ANN001
     raise KeyboardInterrupt
 
@@ -42,6 +57,7 @@ def main() -> int:
     if first_time:
         m3("demo-data", "--out", str(book))
         m3("import", str(book))
+        _demo_advisor_emails()
         (data / ".demo-imported").touch()
     m3("status")
     if has_command("cohort"):

@@ -80,3 +80,16 @@ def set_active(conn: Connection, name_or_id: str, active: bool) -> AdvisorRow:
     advisor = find(conn, name_or_id)
     conn.execute(update(_T).where(_T.c.id == advisor.id).values(active=active))
     return find(conn, str(advisor.id))
+
+
+def set_email(conn: Connection, name_or_id: str, email: str) -> AdvisorRow:
+    """The address digests and reminders go to; validated, stored normalised."""
+    from states.validators import validate_email_address
+
+    advisor = find(conn, name_or_id)
+    normalised, reason = validate_email_address(email)
+    if reason:
+        raise AdvisorError(reason)
+    conn.execute(update(_T).where(_T.c.id == advisor.id).values(email=normalised))
+    return find(conn, str(advisor.id))
+
