@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from states.errors import CallingRulesViolation, EventNotAllowed, GuardFailed, InvalidChange
@@ -110,6 +111,18 @@ def install(app: FastAPI) -> None:
             exc.status_code, _TITLES.get(exc.status_code, "erreur"))
         return problem_response(Problem(exc.status_code, code, detail, headers=dict(exc.headers or {})),
                                 request.url.path)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError):
+        # A connection found dead (the database restarted; the pool does not ping, see
+        # store/db.py): SQLAlchemy has discarded it and the connections pooled before it, so
+        # the same request succeeds when sent again. Anything else goes on to `_crash`.
+        if exc.connection_invalidated:
+            log.warning("database connection lost on %s %s", request.method, request.url.path)
+            return problem_response(Problem(503, "database_unavailable",
+                                            "connexion à la base perdue ; renvoyez la requête",
+                                            headers={"Retry-After": "1"}), request.url.path)
+        raise exc
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):

@@ -10,6 +10,7 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 from sqlalchemy import bindparam, insert, select, update
 
 from api.deps import CurrentUser, EngineDep, NowDep, VersionDep
@@ -33,7 +34,7 @@ _INSERT_AUDIT = insert(AUDIT)
 
 @router.patch("/cases/{case_id}/client")
 def bare_correct(case_id: Annotated[int, Path(ge=1)], body: ClientCorrection, user: CurrentUser, engine: EngineDep,
-                 now: NowDep, version: VersionDep) -> dict:
+                 now: NowDep, version: VersionDep) -> JSONResponse:
     changes = body.model_dump(exclude_unset=True, exclude={"reason"})
     with engine.begin() as conn:
         row = conn.execute(_BUMP, {"w_id": case_id, "w_version": version, "w_now": now}).first()
@@ -45,4 +46,5 @@ def bare_correct(case_id: Annotated[int, Path(ge=1)], body: ClientCorrection, us
         conn.execute(_INSERT_AUDIT, dict(case_id=case_id, seq=row.audit_seq, at=now, actor=user.actor,
                                          action="correct_client", changes={k: [None, v] for k, v in changes.items()},
                                          reason=None, prev_hash=h, hash=h))
-    return {"case_id": case_id, "version": row.version}
+    # A ready response, as the engine route returns: neither pays FastAPI's response encoding.
+    return JSONResponse({"case_id": case_id, "version": row.version}, headers={"ETag": f'"{row.version}"'})
