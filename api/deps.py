@@ -72,7 +72,7 @@ async def expected_version(if_match: Annotated[str | None, Header(
                       "en-tête If-Match obligatoire : renvoyez l'ETag lu avec GET /api/cases/{id}")
     m = _ETAG.match(if_match)
     if m is None:
-        raise Problem(412, "if_match_invalid", f"If-Match illisible : attendu un ETag comme \"3\"")
+        raise Problem(412, "if_match_invalid", "If-Match illisible : attendu un ETag comme \"3\"")
     return int(m.group(1))
 
 

@@ -25,22 +25,24 @@ def cohort_flow(month: str | None = None, today: str | None = None, dry_run: boo
     return dict(result, markdown=markdown)
 
 
+def _daily(name: str, label: str, job, today: str | None) -> dict:
+    """A daily job's run: its artifact for a person, one log line, the result."""
+    result, markdown = job(today)
+    create_markdown_artifact(markdown, key=f"m3-{name}", description=f"{label} du {result['summary']['as_of']}")
+    get_run_logger().info("%s: %s", name, result["summary"])
+    return dict(result, markdown=markdown)
+
+
 @flow(name="m3-escalation")
 def escalation_flow(today: str | None = None) -> dict:
     """Failed calls -> email -> letter -> injoignable (business days only)."""
-    result, markdown = jobs.escalation_job(today)
-    create_markdown_artifact(markdown, key="m3-escalation", description=f"Escalade du {result['summary']['as_of']}")
-    get_run_logger().info("escalation: %s", result["summary"])
-    return dict(result, markdown=markdown)
+    return _daily("escalation", "Escalade", jobs.escalation_job, today)
 
 
 @flow(name="m3-reminders")
 def reminders_flow(today: str | None = None) -> dict:
     """Overdue digests, action reminders, document requests (business days only)."""
-    result, markdown = jobs.reminders_job(today)
-    create_markdown_artifact(markdown, key="m3-reminders", description=f"Relances du {result['summary']['as_of']}")
-    get_run_logger().info("reminders: %s", result["summary"])
-    return dict(result, markdown=markdown)
+    return _daily("reminders", "Relances", jobs.reminders_job, today)
 
 
 FLOWS = {"cohort": cohort_flow, "escalation": escalation_flow, "reminders": reminders_flow}

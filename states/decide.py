@@ -83,9 +83,9 @@ def _fire(case: CaseSnapshot, cmd: FireEvent, now: datetime) -> Effects:
         # The bilan is the written proof of advice (DDA): freeze what it found in the trail.
         fx.case["bilan_at"] = now
         fx.changes["bilan"] = [None, {
-            "inventory": [{"family": l.family.value, "product": l.product, "held": l.held.value,
-                           "insurer": l.insurer, "renewal_date": _audit_value(l.renewal_date)}
-                          for l in case.inventory],
+            "inventory": [{"family": line.family.value, "product": line.product, "held": line.held.value,
+                           "insurer": line.insurer, "renewal_date": _audit_value(line.renewal_date)}
+                          for line in case.inventory],
             "nothing_elsewhere": case.nothing_elsewhere,
             "outcomes": [o.value for o in case.outcomes],
         }]
