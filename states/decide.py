@@ -5,7 +5,6 @@ says why not. The store applies the effects; nothing here touches a database.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,6 +15,7 @@ from states.commands import (
     AddAction, AddInventoryLine, AddOutcome, Command, ConfirmAssignment, CorrectClient, FireEvent,
     Reassign, RecordAttempt, SetNothingElsewhere, SetRequirement, UpdateAction,
 )
+from states.effects import Effects, Insert, Row, Update
 from states.errors import CallingRulesViolation, GuardFailed, InvalidChange
 from states.guards import unmet_for
 from states.lifecycle import EVENTS, UNREACHED_STATES, State, allowed_events, next_state
@@ -25,18 +25,6 @@ from states.records import (
 from states.validators import (
     validate_email_address, validate_naf, validate_phone, validate_postal_code, validate_siret,
 )
-
-
-@dataclass
-class Effects:
-    action: str  # what the audit record calls this change
-    case: dict[str, Any] = field(default_factory=dict)
-    client: dict[str, Any] = field(default_factory=dict)
-    inserts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (table, values)
-    updates: list[tuple[str, Any, dict[str, Any]]] = field(default_factory=list)  # (table, key, values)
-    changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [before, after]
-    reason: str | None = None
-    notifications: list[str] = field(default_factory=list)  # kinds of message to enqueue
 
 
 def _audit_value(v: Any) -> Any:
@@ -197,7 +185,7 @@ def _attempt(case: CaseSnapshot, cmd: RecordAttempt, now: datetime) -> Effects:
     elif cmd.outcome not in (AttemptOutcome.SENT, AttemptOutcome.REPLIED):
         raise InvalidChange({"outcome": f"un {cmd.channel.value} est « sent » ou « replied »"})
     fx = Effects(action="record_attempt")
-    fx.inserts.append(("contact_attempt", {
+    fx.inserts.append(Insert(Row.ATTEMPT, {
         "channel": cmd.channel.value, "at": cmd.at, "outcome": cmd.outcome.value, "advisor_id": cmd.advisor_id,
     }))
     fx.changes["attempt"] = [None, {"channel": cmd.channel.value, "at": cmd.at.isoformat(),
@@ -223,7 +211,7 @@ def _requirement(case: CaseSnapshot, cmd: SetRequirement, now: datetime) -> Effe
     before = contract.requirements.get(cmd.code)
     before_status = before.status.value if before else RequirementStatus.MISSING.value
     fx = Effects(action="set_requirement", reason=cmd.waiver_reason)
-    fx.updates.append(("contract_requirement", (cmd.contract_id, cmd.code), {
+    fx.updates.append(Update(Row.REQUIREMENT, (cmd.contract_id, cmd.code), {
         "status": cmd.status.value, "waiver_reason": cmd.waiver_reason, "updated_at": now,
     }))
     fx.changes[f"contract.{cmd.contract_id}.{cmd.code}"] = [before_status, cmd.status.value]
@@ -237,7 +225,7 @@ def _inventory(case: CaseSnapshot, cmd: AddInventoryLine, now: datetime) -> Effe
     row = {"family": cmd.family.value, "product": cmd.product.strip(), "held": cmd.held.value,
            "insurer": cmd.insurer, "renewal_date": cmd.renewal_date, "created_at": now}
     fx = Effects(action="add_inventory_line")
-    fx.inserts.append(("inventory_line", row))
+    fx.inserts.append(Insert(Row.INVENTORY, row))
     fx.changes["inventory"] = [None, {k: _audit_value(v) for k, v in row.items() if k != "created_at"}]
     return fx
 
@@ -250,7 +238,7 @@ def _nothing_elsewhere(case: CaseSnapshot, cmd: SetNothingElsewhere, now: dateti
 
 def _outcome(case: CaseSnapshot, cmd: AddOutcome, now: datetime) -> Effects:
     fx = Effects(action="add_outcome")
-    fx.inserts.append(("bilan_outcome", {"kind": cmd.kind.value, "detail": cmd.detail, "created_at": now}))
+    fx.inserts.append(Insert(Row.OUTCOME, {"kind": cmd.kind.value, "detail": cmd.detail, "created_at": now}))
     fx.changes["outcome"] = [None, {"kind": cmd.kind.value, "detail": cmd.detail}]
     return fx
 
@@ -263,7 +251,7 @@ def _add_action(case: CaseSnapshot, cmd: AddAction, now: datetime) -> Effects:
     row = {"kind": cmd.kind.value, "owner_id": cmd.owner_id, "due_date": cmd.due_date,
            "label": cmd.label, "status": "open", "created_at": now}
     fx = Effects(action="add_action")
-    fx.inserts.append(("planned_action", row))
+    fx.inserts.append(Insert(Row.ACTION, row))
     fx.changes["action"] = [None, {k: _audit_value(v) for k, v in row.items() if k != "created_at"}]
     return fx
 
@@ -285,7 +273,7 @@ def _update_action(case: CaseSnapshot, cmd: UpdateAction, now: datetime) -> Effe
             fx.changes[f"action.{action.id}.{name}"] = [_audit_value(getattr(action, name)), _audit_value(new)]
     if not values:
         raise InvalidChange({"action": "rien à modifier"})
-    fx.updates.append(("planned_action", action.id, values))
+    fx.updates.append(Update(Row.ACTION, action.id, values))
     return fx
 
 

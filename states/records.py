@@ -68,6 +68,8 @@ class ActionKind(StrEnum):
     RDV = "rdv"
     ENVOI = "envoi"
     RELANCE = "relance"
+    AVENANT = "avenant"  # a contract change (change of situation)
+    PIECES = "pieces"  # "pièces à obtenir": signatures and documents still missing on a contract
 
 
 class ActionStatus(StrEnum):

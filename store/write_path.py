@@ -18,9 +18,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from states.commands import Command
-from states.decide import Effects, decide
+from states.decide import decide
+from states.effects import Effects, Insert, Row, Update
 from store import audit
-from store.errors import CaseNotFound, VersionConflict
+from store.errors import CaseNotFound, UnknownEffect, VersionConflict
 from store.snapshot import (
     ACTION, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, REQUIREMENT, case_row, case_row_with_client, snapshot,
 )
@@ -29,8 +30,8 @@ from store.tables import Notification
 log = logging.getLogger("m3.write_path")  # ids only: no personal data in logs
 
 NOTIFICATION = Notification.__table__
-_INSERT_TABLES = {"contact_attempt": ATTEMPT, "inventory_line": INVENTORY, "bilan_outcome": OUTCOME,
-                  "planned_action": ACTION}
+# Each kind of row the domain may add, and its table. A Row missing here fails loudly (UnknownEffect).
+_INSERT_TABLES = {Row.ATTEMPT: ATTEMPT, Row.INVENTORY: INVENTORY, Row.OUTCOME: OUTCOME, Row.ACTION: ACTION}
 _CHANNEL = {"client_email": "email", "client_letter": "letter"}
 
 # Statements built once. The SET clause comes from the keys of the parameters passed at execute
@@ -102,13 +103,12 @@ def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) 
         raise VersionConflict(row.id, row.version, current.version if current else -1)
     if fx.client:
         _run(conn, _UPDATE_CLIENT, CLIENT, fx.client, {"w_id": row.client_id})
-    for table, vals in fx.inserts:
-        _run(conn, _INSERTS[table], _INSERT_TABLES[table], dict(vals, case_id=row.id))
-    for table, key, vals in fx.updates:
-        if table == "contract_requirement":
-            _upsert_requirement(conn, key, vals)
-        elif table == "planned_action":
-            _run(conn, _UPDATE_ACTION, ACTION, vals, {"w_id": key, "w_case_id": row.id})
+    for effect in fx.inserts:
+        if not isinstance(effect, Insert) or effect.row not in _INSERT_TABLES:
+            raise UnknownEffect(effect)
+        _run(conn, _INSERTS[effect.row], _INSERT_TABLES[effect.row], dict(effect.values, case_id=row.id))
+    for effect in fx.updates:
+        _apply_update(conn, row.id, effect)
     _run(conn, _INSERT_AUDIT, audit.AUDIT, record)
     for kind in fx.notifications:
         _run(conn, _INSERT_NOTIFICATION, NOTIFICATION, dict(
@@ -118,6 +118,17 @@ def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) 
         ))
     log.info("case %s: %s by %s -> v%s", row.id, fx.action, actor.split(":")[0], new_version)
     return ChangeResult(row.id, fx.case.get("state", row.state), new_version, seq, fx.action, record["changes"])
+
+
+def _apply_update(conn: Connection, case_id: int, effect: Update) -> None:
+    if not isinstance(effect, Update):
+        raise UnknownEffect(effect)
+    if effect.row is Row.REQUIREMENT:
+        _upsert_requirement(conn, effect.key, effect.values)
+    elif effect.row is Row.ACTION:
+        _run(conn, _UPDATE_ACTION, ACTION, effect.values, {"w_id": effect.key, "w_case_id": case_id})
+    else:
+        raise UnknownEffect(effect)
 
 
 def _upsert_requirement(conn: Connection, key: tuple[str, str], vals: dict[str, Any]) -> None:

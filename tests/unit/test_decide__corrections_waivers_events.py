@@ -11,6 +11,7 @@ from states.commands import (
     AddAction, AddOutcome, ConfirmAssignment, CorrectClient, FireEvent, RecordAttempt, Reassign, SetRequirement,
 )
 from states.decide import decide
+from states.effects import Row, Update
 from states.errors import CallingRulesViolation, DomainError, EventNotAllowed, InvalidChange
 from states.lifecycle import allowed_events
 from states.records import (
@@ -105,7 +106,7 @@ def test_decide__waiver_is_audited_with_its_reason(now):
                 now)
     assert fx.action == "set_requirement" and fx.reason == reason
     assert fx.changes == {"contract.K1.releve_information": ["missing", "waived"]}
-    assert fx.updates == [("contract_requirement", ("K1", "releve_information"),
+    assert fx.updates == [Update(Row.REQUIREMENT, ("K1", "releve_information"),
                            {"status": "waived", "waiver_reason": reason, "updated_at": now})]
 
 
@@ -133,12 +134,12 @@ def test_decide__reaching_the_client_during_escalation_returns_the_case_to_joint
     fx = decide(case(state), RecordAttempt(channel, now, outcome), now)
     assert fx.case["state"] == "joint_rdv" and fx.case["reached_at"] == now
     assert fx.changes["case.state"] == [state, "joint_rdv"]
-    assert fx.inserts[0][0] == "contact_attempt"
+    assert fx.inserts[0].row is Row.ATTEMPT
 
 
 def test_decide__failed_call_keeps_the_state(now):
     fx = decide(case("email_envoye"), RecordAttempt(Channel.PHONE, now, AttemptOutcome.NO_ANSWER), now)
-    assert "state" not in fx.case and fx.inserts[0][1]["outcome"] == "no_answer"
+    assert "state" not in fx.case and fx.inserts[0].values["outcome"] == "no_answer"
 
 
 def test_decide__attempt_in_the_future_without_zone_or_by_unknown_advisor_is_refused(now):
