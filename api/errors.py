@@ -8,20 +8,48 @@ act: `allowed` for a refused event, `current_version` for a stale one, `unmet` f
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from states.errors import CallingRulesViolation, EventNotAllowed, GuardFailed, InvalidChange
 from store.errors import CaseNotFound, VersionConflict
+from store.unreachable import is_unreachable
 
 log = logging.getLogger("m3.api")  # exception types and ids only: no personal data
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 2  # what a 503 database_unavailable asks the client to wait
+
+
+class _ThrottledLog:
+    """One line per outage rather than one per request: at most one line every `every_s`
+    seconds, saying how many refusals it stands for."""
+
+    def __init__(self, logger: logging.Logger, every_s: float = 5.0) -> None:
+        self.logger, self.every_s = logger, every_s
+        self._last, self._suppressed = 0.0, 0
+        self._lock = threading.Lock()
+
+    def warning(self, kind: str, method: str, route: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < self.every_s:
+                self._suppressed += 1
+                return
+            suppressed, self._suppressed, self._last = self._suppressed, 0, now
+        self.logger.warning("database unavailable (%s) on %s %s: 503%s", kind, method, route,
+                            f" (+{suppressed} refused since the last line)" if suppressed else "")
+
+
+_OUTAGE_LOG = _ThrottledLog(log)
 
 _TITLES = {
     400: "Requête invalide", 401: "Authentification requise", 403: "Accès refusé", 404: "Introuvable",
@@ -113,16 +141,18 @@ def install(app: FastAPI) -> None:
                                 request.url.path)
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError):
-        # A connection found dead (the database restarted; the pool does not ping, see
-        # store/db.py): SQLAlchemy has discarded it and the connections pooled before it, so
-        # the same request succeeds when sent again. Anything else goes on to `_crash`.
-        if exc.connection_invalidated:
-            log.warning("database connection lost on %s %s", request.method, request.url.path)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database(request: Request, exc: Exception):
+        # The database cannot be reached (down, restarting, locked past the busy timeout, pool
+        # exhausted): the request never committed, so the client may send it again as is. One
+        # line in the log (throttled under an outage), never a traceback per request.
+        if is_unreachable(exc):
+            _OUTAGE_LOG.warning(type(exc).__name__, request.method,
+                                request.scope.get("route").path if request.scope.get("route") else "?")
             return problem_response(Problem(503, "database_unavailable",
-                                            "connexion à la base perdue ; renvoyez la requête",
-                                            headers={"Retry-After": "1"}), request.url.path)
-        raise exc
+                                            "base de données momentanément indisponible ; renvoyez la requête",
+                                            headers={"Retry-After": str(RETRY_AFTER_S)}), request.url.path)
+        return await _crash(request, exc)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
