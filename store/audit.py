@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Connection, select
 
+from store import spreadsheet_safe
 from store.tables import AuditRecord, FollowupCase
 
 AUDIT = AuditRecord.__table__
@@ -151,5 +152,6 @@ def trail_csv(records: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    writer.writerows(trail_csv_rows(records))
+    # Every text cell may carry what a client typed (a note, a name): never let it run as a formula.
+    writer.writerows(spreadsheet_safe.row(r) for r in trail_csv_rows(records))
     return buf.getvalue()
