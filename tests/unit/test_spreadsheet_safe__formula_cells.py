@@ -14,7 +14,7 @@ def test_spreadsheet_safe__text_that_starts_a_formula_is_quoted(text):
     assert spreadsheet_safe.cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("value", ["Hélène Durand", "", None, -12.5, 3, "a=b"])
+@pytest.mark.parametrize("value", ["Hélène Durand", "", None, -12.5, 3, "a=b", "+33612345678", "-12,50"])
 def test_spreadsheet_safe__other_values_are_unchanged(value):
     assert spreadsheet_safe.cell(value) == value
 
