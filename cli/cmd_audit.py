@@ -63,6 +63,36 @@ def export(
     typer.echo(f"{len(records)} enregistrement(s) exporté(s) : {json_path} et {csv_path}")
 
 
+@audit_app.command("redact")
+def redact(
+    case_id: int = typer.Argument(..., help="The case (dossier) id"),
+    seq: int = typer.Argument(..., help="The number of the audit record to blank"),
+    reason: str = typer.Option(..., "--reason", help="Why: an RGPD erasure request, retention period over"),
+    actor: str = typer.Option("system:admin", "--actor", help="Who asks (recorded in the trail)"),
+) -> None:
+    """Blank one audit record's content (RGPD erasure, retention), audited; the chain stays verifiable."""
+    from datetime import datetime, timezone
+
+    from states.commands import RedactAuditRecord
+    from states.errors import DomainError
+    from store.write_path import execute
+
+    engine = get_engine()
+    with engine.connect() as conn:
+        row = case_row(conn, case_id)
+    if row is None:
+        typer.echo(f"dossier {case_id} inconnu", err=True)
+        raise typer.Exit(1)
+    try:
+        result = execute(engine, case_id, row.version, RedactAuditRecord(seq, reason), actor,
+                         datetime.now(timezone.utc))
+    except DomainError as exc:
+        typer.echo(f"effacement refusé : {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"dossier {case_id} : enregistrement {seq} effacé ; effacement consigné (enregistrement "
+               f"{result.audit_seq})")
+
+
 @app.command("lifecycle")
 def lifecycle() -> None:
     """Print the lifecycle as a Mermaid state diagram (generated from the transition table)."""

@@ -137,3 +137,15 @@ class UpdateAction(Command):
     @property
     def advisor_ids(self) -> tuple[int, ...]:
         return (self.owner_id,) if self.owner_id else ()
+
+
+@dataclass(frozen=True)
+class RedactAuditRecord(Command):
+    """RGPD erasure or retention: blank one audit record's content, keeping its place in the chain.
+
+    Allowed on a closed case (retention applies to closed files above all); audited as a record
+    of its own that names the redacted one, so `m3 audit verify` can tell it from tampering."""
+
+    seq: int
+    reason: str
+    allowed_when_closed = True

@@ -15,6 +15,8 @@ from states.commands import (
     AddAction, AddInventoryLine, AddOutcome, Command, ConfirmAssignment, CorrectClient, FireEvent,
     Reassign, RecordAttempt, SetNothingElsewhere, SetRequirement, UpdateAction,
 )
+from states.commands import RedactAuditRecord
+from states.redaction import decide_redaction
 from states.effects import Effects, Insert, Row, Update
 from states.errors import CallingRulesViolation, GuardFailed, InvalidChange
 from states.guards import unmet_for
@@ -283,10 +285,12 @@ _HANDLERS = {
     SetNothingElsewhere: _nothing_elsewhere, AddOutcome: _outcome, AddAction: _add_action,
     UpdateAction: _update_action,
 }
+_HANDLERS[RedactAuditRecord] = decide_redaction
 
 
 def decide(case: CaseSnapshot, cmd: Command, now: datetime) -> Effects:
-    if case.state == State.CLOTURE.value and not isinstance(cmd, FireEvent):
+    if case.state == State.CLOTURE.value and not isinstance(cmd, FireEvent) \
+            and not getattr(cmd, "allowed_when_closed", False):
         raise InvalidChange({"state": "dossier clôturé : plus aucune modification"})
     handler = _HANDLERS.get(type(cmd))
     if handler is None:

@@ -19,6 +19,7 @@ class Row(StrEnum):
     OUTCOME = "outcome"
     ACTION = "action"
     REQUIREMENT = "requirement"  # key: (contract_id, code); an upsert
+    AUDIT_REDACTION = "audit_redaction"  # key: the seq of the case's audit record to blank
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,7 @@ class CaseSnapshot:
     nothing_elsewhere: bool = False
     closing_reason: str | None = None
     escalation_step: int = 0
+    audit_seq: int = 0  # records in the case's audit trail so far
     client: ClientRecord | None = None
     contracts: tuple[ContractRecord, ...] | None = None
     attempts: tuple[AttemptRecord, ...] | None = None

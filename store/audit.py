@@ -87,28 +87,55 @@ class Breach:
     problem: str
 
 
-def verify_case(records: list[Any], case_id: int, tip_seq: int, tip_hash: str) -> list[Breach]:
+def _state_after(changes: Any, state: str | None) -> str | None:
+    for key in ("state", "case.state"):  # the opening record, then the write path's changes
+        if isinstance(changes, dict) and isinstance(changes.get(key), list) and len(changes[key]) == 2:
+            return changes[key][1]
+    return state
+
+
+def verify_case(records: list[Any], case_id: int, tip_seq: int, tip_hash: str,
+                current_state: str | None = None, current_version: int | None = None) -> list[Breach]:
+    """Every break of the chain, and (when given) a current state or version the trail does not lead to."""
     breaches: list[Breach] = []
-    prev = GENESIS
+    prev, state = GENESIS, None
+    redacted_on_record = {(r.changes or {}).get("redacted", [None, {}])[1].get("seq")
+                          for r in records if r.action == "redaction" and getattr(r, "redacted_at", None) is None}
     for expected_seq, r in enumerate(records, start=1):
         if r.seq != expected_seq:
             breaches.append(Breach(case_id, expected_seq, f"record {expected_seq} missing (found {r.seq})"))
             return breaches
         if r.prev_hash != prev:
             breaches.append(Breach(case_id, r.seq, "previous-hash link broken"))
-        body = canonical(case_id, r.seq, r.at, r.actor, r.action, r.changes, r.reason)
-        if chain_hash(r.prev_hash, body) != r.hash:
-            breaches.append(Breach(case_id, r.seq, "record content does not match its hash (edited)"))
+        if getattr(r, "redacted_at", None) is not None:
+            # Blanked by an RGPD redaction: its content can no longer be hashed, but its hash
+            # (of what was removed) still links the chain, and the redaction must be on record.
+            if r.seq not in redacted_on_record:
+                breaches.append(Breach(case_id, r.seq, "content blanked without an audited redaction"))
+        else:
+            body = canonical(case_id, r.seq, r.at, r.actor, r.action, r.changes, r.reason)
+            if chain_hash(r.prev_hash, body) != r.hash:
+                breaches.append(Breach(case_id, r.seq, "record content does not match its hash (edited)"))
+        state = _state_after(r.changes, state)
         prev = r.hash
     if len(records) != tip_seq or (tip_seq and prev != tip_hash):
         breaches.append(Breach(case_id, None, f"chain ends at {len(records)} but the case expects {tip_seq} "
                                               "(records deleted or case tip altered)"))
+        return breaches  # a broken end says it all: the state and version checks below would repeat it
+    # Every change through the write path adds one record and one version (the opening is both
+    # the first record and version 1), so the trail must account for the case's state and version.
+    if current_state is not None and records and state != current_state:
+        breaches.append(Breach(case_id, None, f"the case is '{current_state}' but its trail leads to '{state}'"))
+    if current_version is not None and records and current_version != len(records):
+        breaches.append(Breach(case_id, None, f"the case is at version {current_version} but its trail "
+                                              f"holds {len(records)} changes"))
     return breaches
 
 
 def verify_all(conn: Connection) -> tuple[int, int, list[Breach], str]:
     """(cases checked, records checked, breaches, global digest over every case tip)."""
-    cases = conn.execute(select(CASE.c.id, CASE.c.audit_seq, CASE.c.audit_head).order_by(CASE.c.id)).all()
+    cases = conn.execute(select(CASE.c.id, CASE.c.audit_seq, CASE.c.audit_head, CASE.c.state, CASE.c.version)
+                         .order_by(CASE.c.id)).all()
     breaches: list[Breach] = []
     digest = hashlib.sha256()
     n_records = 0
@@ -121,7 +148,7 @@ def verify_all(conn: Connection) -> tuple[int, int, list[Breach], str]:
         known.add(c.id)
         records = by_case.get(c.id, [])
         n_records += len(records)
-        breaches += verify_case(records, c.id, c.audit_seq, c.audit_head)
+        breaches += verify_case(records, c.id, c.audit_seq, c.audit_head, c.state, c.version)
         digest.update(f"{c.id}:{c.audit_seq}:{c.audit_head}\n".encode())
     for orphan in set(by_case) - known:
         breaches.append(Breach(orphan, None, "audit records of a case that no longer exists"))

@@ -127,6 +127,6 @@ def snapshot(conn: Connection, case: Row, needs: frozenset[str] = ALL_PARTS,
     return CaseSnapshot(
         id=cid, state=case.state, version=case.version, assigned_advisor_id=case.assigned_advisor_id,
         assignment_confirmed=case.assignment_confirmed, nothing_elsewhere=case.nothing_elsewhere,
-        closing_reason=case.closing_reason, escalation_step=case.escalation_step,
+        closing_reason=case.closing_reason, escalation_step=case.escalation_step, audit_seq=case.audit_seq,
         advisors=advisors(conn, advisor_ids), **parts,
     )

@@ -179,6 +179,14 @@ class AuditRecord(SQLModel, table=True):
     reason: str | None = None
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    redacted_at: datetime | None = _ts()  # RGPD redaction blanked `changes` (but the lifecycle keys) and `reason`
+
+
+class AuditRedactionGrant(SQLModel, table=True):
+    """A record the redaction in progress may blank: the database triggers allow nothing else."""
+
+    __tablename__ = "audit_redaction_grant"
+    record_id: int = Field(primary_key=True)
 
 
 class Notification(SQLModel, table=True):

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from states.commands import Command
 from states.decide import decide
 from states.effects import Effects, Insert, Row, Update
-from store import audit
+from store import audit, redaction
 from store.errors import CaseNotFound, UnknownEffect, VersionConflict
 from store.snapshot import (
     ACTION, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, REQUIREMENT, case_row, case_row_with_client, snapshot,
@@ -127,6 +127,8 @@ def _apply_update(conn: Connection, case_id: int, effect: Update) -> None:
         _upsert_requirement(conn, effect.key, effect.values)
     elif effect.row is Row.ACTION:
         _run(conn, _UPDATE_ACTION, ACTION, effect.values, {"w_id": effect.key, "w_case_id": case_id})
+    elif effect.row is Row.AUDIT_REDACTION:
+        redaction.blank_record(conn, case_id, effect.key, effect.values["redacted_at"])
     else:
         raise UnknownEffect(effect)
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from states.commands import ConfirmAssignment, CorrectClient, FireEvent
 from states.lifecycle import mermaid
-from store import audit
+from store import audit, audit_guard
 from store.write_path import execute
 from tests import factories as f
 from tests.integration.db_helpers import AUDIT, CASE
@@ -40,8 +40,11 @@ def verify(engine):
 
 
 def tamper(engine, stmt) -> None:
+    """What an administrator who first dropped the database's guard could do (store.audit_guard)."""
     with engine.begin() as conn:
+        audit_guard.uninstall(conn)
         assert conn.execute(stmt).rowcount == 1
+        audit_guard.install(conn)
 
 
 def test_audit__verify_passes_on_a_clean_trail(engine, trail_case):
