@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
+from api.body_limit import BodyLimit
 from api.deps import Clock, system_clock
 from api.routes import cases, compliance, events, health, me, reassign, records, stats
 
@@ -35,6 +36,8 @@ DESCRIPTION = """API du suivi M+3 : dossiers, événements, travail sur le dossi
 # writers (bench/bench_api.py) p99 on PostgreSQL went ~175 ms (24 threads), ~160 (12), ~135 (8),
 # ~120 (6) at the same throughput. 8 leaves room for a slow export or statistics query.
 THREADS = 8
+# Routes that take a file (the CRM export), with their own larger body limit.
+UPLOAD_PREFIXES = ("/manager/import", "/api/imports")
 
 
 @asynccontextmanager
@@ -61,6 +64,10 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
     errors.install(app)
     app.add_middleware(SessionMiddleware, secret_key=get_settings().session_secret, session_cookie="m3_session",
                        same_site="strict", https_only=False, max_age=12 * 3600)
+    settings = get_settings()
+    # Outermost, so an oversized body is refused before sessions, routing or authentication.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
+                       upload_prefixes=UPLOAD_PREFIXES)
     api = APIRouter(prefix="/api")
     for module in (health, me, cases, events, records, reassign, compliance, stats):
         api.include_router(module.router)

@@ -126,10 +126,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", "invalide")} for e in exc.errors()]
-        fields = ", ".join(sorted({e["field"] for e in errors}))
-        return problem_response(Problem(422, "invalid_payload", f"données invalides : {fields}", errors=errors),
-                                request.url.path)
+        # Bounded: a body of 100,000 wrong items must not answer with 100,000 errors.
+        from config import get_settings
+        cap = get_settings().max_validation_errors
+        raw = exc.errors()
+        errors = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", "invalide")} for e in raw[:cap]]
+        fields = sorted({e["field"] for e in errors})
+        extra = {"errors_omitted": len(raw) - cap} if len(raw) > cap else {}
+        detail = f"données invalides : {', '.join(fields[:10])}" + (" …" if len(fields) > 10 or extra else "")
+        return problem_response(Problem(422, "invalid_payload", detail, errors=errors, **extra), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     message_id_domain: str = Field("suivi-m3.local", description="Right-hand side of the stable Message-IDs")
 
     # API
+    max_body_bytes: int = Field(1_000_000, description="Largest request body accepted; larger: 413 before reading")
+    max_upload_bytes: int = Field(200_000_000, description="Largest CRM export uploaded from the manager's page")
+    max_validation_errors: int = Field(20, description="Errors listed in one 422 invalid_payload answer")
     session_secret: str = Field("change-me-in-production", description="Signs the pages' session cookies")
 
     # Prefect
