@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
 from api.body_limit import BodyLimit
+from api.security_headers import SecurityHeaders
 from api.deps import Clock, system_clock
 from api.routes import cases, compliance, events, health, me, reassign, records, stats
 
@@ -68,6 +69,8 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
     # Outermost, so an oversized body is refused before sessions, routing or authentication.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
                        upload_prefixes=UPLOAD_PREFIXES)
+    # Outside even the body limit, so its 413 carries the headers too.
+    app.add_middleware(SecurityHeaders, https=getattr(settings, "session_https_only", False))
     api = APIRouter(prefix="/api")
     for module in (health, me, cases, events, records, reassign, compliance, stats):
         api.include_router(module.router)
