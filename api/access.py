@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from api.deps import etag
-from api.errors import Problem
+from api.errors import DOMAIN_ERRORS, Problem, domain_problem
 from api.queries.cases import agency_of, label
 from api.roles import User
 from states.commands import Command
@@ -57,10 +57,11 @@ def render(result: ChangeResult) -> JSONResponse:
                          "changes": result.changes}, headers={"ETag": etag(result.version)})
 
 
-def change(engine: Engine, user: User, case_id: int, version: int, command: Command, now: datetime,
-           response: Response | None = None, permission: str = "cases.write") -> JSONResponse:
-    """Authorise, run `command` through the one write path as this user, render the result.
+def perform(engine: Engine, user: User, case_id: int, version: int, command: Command, now: datetime,
+            permission: str = "cases.write") -> ChangeResult:
+    """Authorise, then run `command` through the one write path as this user.
 
+    Raises Problem (403/404) or the domain's refusal (VersionConflict, GuardFailed, ...).
     The agency check reads in the write's own transaction: a second connection and transaction
     per write cost a pool checkout (a ping on PostgreSQL) and, on SQLite, a second turn for the
     one writer's lock. A refusal raises before anything is written and rolls back.
@@ -76,7 +77,7 @@ def change(engine: Engine, user: User, case_id: int, version: int, command: Comm
                 # which the write path refuses with the same 404 (CaseNotFound), one query later.
                 result = execute_in(conn, case_id, version, command, user.actor, now)
                 sent = True  # past here the COMMIT goes out: its outcome is unknown if it fails
-            return render(result)
+            return result
         except DBAPIError as exc:
             # A pooled connection found dead (PostgreSQL restarted; no pre-ping, see store/db.py):
             # the transaction never committed, so running it again on a fresh connection is the
@@ -84,3 +85,25 @@ def change(engine: Engine, user: User, case_id: int, version: int, command: Comm
             if sent or attempt == 2 or not exc.connection_invalidated:
                 raise
     raise AssertionError("unreachable")
+
+
+def try_change(engine: Engine, user: User, case_id: int, version: int, command: Command, now: datetime,
+               permission: str = "cases.write") -> ChangeResult | Problem:
+    """The step the JSON routes and the pages share: the change made, or the Problem that
+    refused it (the same document the JSON API answers: unmet guards, stale version, calling
+    rules...). Only the rendering differs: `change()` below for JSON, api/pages for HTML."""
+    try:
+        return perform(engine, user, case_id, version, command, now, permission)
+    except Problem as p:
+        return p
+    except DOMAIN_ERRORS as exc:
+        return domain_problem(exc)
+
+
+def change(engine: Engine, user: User, case_id: int, version: int, command: Command, now: datetime,
+           response: Response | None = None, permission: str = "cases.write") -> JSONResponse:
+    """Authorise, run `command` through the one write path as this user, render the result (JSON)."""
+    outcome = try_change(engine, user, case_id, version, command, now, permission)
+    if isinstance(outcome, Problem):
+        raise outcome
+    return render(outcome)

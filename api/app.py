@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+from datetime import timedelta
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -16,11 +17,15 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import errors
+from api import errors, pages, sessions
 from api.body_limit import BodyLimit
 from api.security_headers import SecurityHeaders
 from api.deps import Clock, system_clock
 from api.routes import cases, compliance, events, health, me, reassign, records, stats
+from api import simulated
+from api.routes import appointments
+from api.routes import notes
+from api.routes import bilan
 
 DESCRIPTION = """API du suivi M+3 : dossiers, événements, travail sur le dossier, conformité, statistiques.
 
@@ -28,6 +33,7 @@ DESCRIPTION = """API du suivi M+3 : dossiers, événements, travail sur le dossi
 * Chaque écriture sur un dossier exige `If-Match` avec l'ETag lu (`"3"`) ; sans lui : 428 ;
   périmé : 409 avec `current_version`.
 * Toutes les erreurs sont des `application/problem+json` (RFC 9457) avec un `code` stable.
+* Notes, sinistres et questions : **aucune donnée de santé (RGPD art. 9)** dans les textes libres.
 """
 
 
@@ -58,23 +64,42 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
         engine = get_engine()
     from config import get_settings
 
-    app = FastAPI(title="Suivi M+3", version="1.0", description=DESCRIPTION, docs_url="/docs",
-                  openapi_url="/openapi.json", lifespan=_lifespan)
+    # FastAPIOffline: /docs and /redoc serve Swagger UI's and ReDoc's files from the package
+    # itself (under /static-offline-docs), never from a CDN: the documentation works offline.
+    from fastapi_offline import FastAPIOffline
+
+    app = FastAPIOffline(title="Suivi M+3", version="1.0", description=DESCRIPTION, docs_url="/docs",
+                         openapi_url="/openapi.json", lifespan=_lifespan)
     app.state.engine = engine
     app.state.clock = clock or system_clock
     errors.install(app)
-    app.add_middleware(SessionMiddleware, secret_key=get_settings().session_secret, session_cookie="m3_session",
-                       same_site="strict", https_only=False, max_age=12 * 3600)
     settings = get_settings()
+    # Sessions (docs/pages.md): the secret from M3_SESSION_SECRET or the data folder (the
+    # development value is refused unless M3_DEV=1); the cookie is re-signed on every answer, so
+    # its max_age slides like the idle check in api/sessions.py (which reads the app's clock).
+    app.state.session_idle_hours = settings.session_idle_hours
+    # A simulated date (M3_TODAY, api/simulated.py): the clock, unless a test hands in its own,
+    # and the X-M3-Simulated-Date header on every answer.
+    if settings.today and clock is None:
+        try:
+            app.state.clock = simulated.clock(settings.today)
+        except ValueError:
+            raise ValueError(f"M3_TODAY illisible : {settings.today!r} (AAAA-MM-JJ ou date et heure ISO)") from None
+    simulated.install(app, settings.today)
+    app.state.appointment_tolerance = timedelta(minutes=settings.appointment_tolerance_minutes)
+    app.add_middleware(SessionMiddleware, secret_key=sessions.session_secret(settings), session_cookie="m3_session",
+                       same_site="lax", https_only=settings.session_https_only,
+                       max_age=max(60, int(settings.session_idle_hours * 3600)))
     # Outermost, so an oversized body is refused before sessions, routing or authentication.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
                        upload_prefixes=UPLOAD_PREFIXES)
     # Outside even the body limit, so its 413 carries the headers too.
     app.add_middleware(SecurityHeaders, https=getattr(settings, "session_https_only", False))
     api = APIRouter(prefix="/api")
-    for module in (health, me, cases, events, records, reassign, compliance, stats):
+    for module in (health, me, cases, events, records, reassign, compliance, stats, appointments, notes, bilan):
         api.include_router(module.router)
     app.include_router(api)
+    pages.mount(app)  # the pages (api/pages/), after the API so /api keeps its JSON errors
     if os.environ.get("M3_BENCH_BARE") == "1":  # the benchmark's baseline only: never in production
         from bench.bare_api import router as bare
         app.include_router(bare, prefix="/api")

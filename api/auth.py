@@ -174,3 +174,90 @@ def revoke(conn: Connection, username: str) -> bool:
     res = conn.execute(update(USER).where(USER.c.username == username).values(active=False))
     forget_all()
     return res.rowcount == 1
+
+
+# ---------------------------------------------------------------- passwords (the pages' login)
+MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; a bound keeps a login from costing megabytes
+_DUMMY_HASH: str | None = None  # verified against when the username is unknown: same cost, no enumeration
+
+
+def check_password_rules(password: str, min_length: int) -> None:
+    """Raise UserError (French) when `password` may not be used."""
+    if len(password) < min_length:
+        raise UserError(f"mot de passe trop court : {min_length} caractères au moins")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserError(f"mot de passe trop long : {MAX_PASSWORD_LENGTH} caractères au plus")
+    if not password.strip():
+        raise UserError("mot de passe vide")
+
+
+def set_password(conn: Connection, username: str, password: str, now: datetime, min_length: int) -> None:
+    """Give `username` a password (argon2 hash stored); every session opened before ends."""
+    check_password_rules(password, min_length)
+    res = conn.execute(update(USER).where(USER.c.username == username).values(
+        password_hash=_hasher.hash(password), password_changed_at=now))
+    if res.rowcount != 1:
+        raise UserError(f"utilisateur inconnu : {username}")
+
+
+def _verify_password(stored: str | None, password: str) -> bool:
+    global _DUMMY_HASH
+    if stored is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+        stored, password = _DUMMY_HASH, password + "\x00"  # never matches, costs the same
+    try:
+        return _hasher.verify(stored, password[:MAX_PASSWORD_LENGTH])
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(engine: Engine, username: str, password: str, now: datetime) -> tuple[User, str] | None:
+    """(user, password hash) for an active user with this password, or None (always one argon2 verify)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(USER).where(USER.c.username == username[:100], USER.c.active.is_(True))).first()
+    stored = row.password_hash if row is not None else None
+    if not _verify_password(stored, password) or row is None or stored is None:
+        return None
+    if _hasher.check_needs_rehash(stored):  # argon2 parameters raised since: upgrade the hash now
+        new = _hasher.hash(password)
+        with engine.begin() as conn:
+            conn.execute(update(USER).where(USER.c.id == row.id, USER.c.password_hash == stored)
+                         .values(password_hash=new))
+        stored = new
+    return _user(row), stored
+
+
+def change_password(engine: Engine, user_id: int, old: str, new: str, now: datetime, min_length: int) -> str:
+    """Replace the user's password after checking the old one; return the new hash (the caller's
+    session is re-opened on it, the others end). Raises UserError with the reason, in French."""
+    with engine.connect() as conn:
+        row = conn.execute(select(USER).where(USER.c.id == user_id, USER.c.active.is_(True))).first()
+    if row is None:
+        raise UserError("utilisateur inconnu ou désactivé")
+    if row.password_hash is None or not _verify_password(row.password_hash, old):
+        raise UserError("mot de passe actuel incorrect")
+    if old == new:
+        raise UserError("le nouveau mot de passe doit être différent de l'actuel")
+    check_password_rules(new, min_length)
+    hashed = _hasher.hash(new)
+    with engine.begin() as conn:
+        conn.execute(update(USER).where(USER.c.id == user_id).values(password_hash=hashed, password_changed_at=now))
+    return hashed
+
+
+def session_user(engine: Engine, user_id: int, fp: str | None) -> User | None:
+    """The active user of a session, if the credential it was opened with still stands."""
+    from api.sessions import fingerprint
+
+    with engine.connect() as conn:
+        row = conn.execute(select(USER).where(USER.c.id == user_id, USER.c.active.is_(True))).first()
+    if row is None or fp not in {fingerprint(h) for h in (row.password_hash, row.token_hash) if h}:
+        return None
+    return _user(row)
+
+
+def token_hash_of(engine: Engine, user_id: int) -> str | None:
+    """The stored token hash (a session opened with the token is bound to it)."""
+    with engine.connect() as conn:
+        return conn.execute(select(USER.c.token_hash).where(USER.c.id == user_id)).scalar_one_or_none()

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api import auth
+from api import auth, sessions
 from api.errors import Problem
 from api.roles import User
 
@@ -52,9 +52,10 @@ async def current_user(request: Request,
     if session.get("uid"):
         # A cookie rides along with any request the browser sends: writes also need the CSRF
         # token the session handed out, in a header a cross-site form cannot set.
-        if request.method in _UNSAFE and request.headers.get("X-CSRF-Token") != session.get("csrf"):
+        if request.method in _UNSAFE and not sessions.csrf_ok(session, request.headers.get("X-CSRF-Token")):
             raise Problem(403, "csrf", "en-tête X-CSRF-Token manquant ou faux pour une session")
-        user = await run_in_threadpool(auth.user_by_id, request.app.state.engine, int(session["uid"]))
+        # The same checks as the pages: idle expiry, credential unchanged, user active.
+        user = await run_in_threadpool(sessions.user_of, request, request.app.state.clock())
         if user is not None:
             return user
     raise Problem(401, "unauthenticated", "authentification requise (Authorization: Bearer m3_…)",
@@ -86,13 +87,9 @@ CurrentUser = Annotated[User, Depends(current_user)]
 VersionDep = Annotated[int, Depends(expected_version)]
 
 
-_PARIS = None
-
-
 def local_today(now: datetime):
-    """The agency's calendar day (Europe/Paris) at `now`: what "overdue" is measured against."""
-    global _PARIS
-    if _PARIS is None:
-        from zoneinfo import ZoneInfo
-        _PARIS = ZoneInfo("Europe/Paris")
-    return now.astimezone(_PARIS).date()
+    """The agency's calendar day (Europe/Paris, states.calendar.PARIS) at `now`: what "late" is
+    measured against."""
+    from states.calendar import PARIS
+
+    return now.astimezone(PARIS).date()

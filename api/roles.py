@@ -30,6 +30,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.export": frozenset({Role.MANAGER, Role.COMPLIANCE, Role.ADMIN}),
     "clients.export": frozenset({Role.MANAGER, Role.COMPLIANCE, Role.ADMIN}),
     "stats.read": frozenset({Role.MANAGER, Role.ADMIN}),
+    # The manager's and compliance pages (docs/pages.md)
+    "letters.post": frozenset({Role.MANAGER, Role.ADMIN}),
+    "crm.import": frozenset({Role.MANAGER, Role.ADMIN}),
+    "corrections.export": frozenset({Role.MANAGER, Role.ADMIN}),
+    "advisors.manage": frozenset({Role.MANAGER, Role.ADMIN}),
+    "compliance.read": frozenset({Role.COMPLIANCE, Role.ADMIN}),
+    "access_requests.manage": frozenset({Role.COMPLIANCE, Role.ADMIN}),
 }
 # Roles that see every agency; the others see only their own.
 ALL_AGENCIES = frozenset({Role.COMPLIANCE, Role.ADMIN})

@@ -63,7 +63,8 @@ def _seed(engine, n_cases: int) -> list[int]:
             dict(id=f"K{i}", client_id=f"CL{i}", family="IARD", product="Auto", effective_date=effective,
                  status="active", premium_eur=600) for i in range(n_cases)])
         ids = open_cases(conn, [NewCase(f"CL{i}", "corniche", [f"K{i}"], f"{due:%Y-%m}", due, start, end,
-                                        adv_ids[i % 10]) for i in range(n_cases)], "system:bench", NOW)
+                                        adv_ids[i % 10]) for i in range(n_cases)], "system:bench",
+                         NOW - timedelta(days=1))  # opened before the attempts it will record
         conn.execute(update(CASE).values(assignment_confirmed=True))
     return ids
 
@@ -82,7 +83,8 @@ def _script(round_no: int):
         ("add_outcome", AddOutcome(OutcomeKind.COMPLEMENTARY_NEED, "devis habitation")),
         ("attempt_phone", RecordAttempt(Channel.PHONE, at, AttemptOutcome.REACHED, None)),
         ("correct_phone", CorrectClient({"phone": "+33612345678"})),
-        ("add_outcome", AddOutcome(OutcomeKind.TECHNICAL_QUESTION, "franchise bris de glace")),
+        ("add_outcome", AddOutcome(OutcomeKind.TECHNICAL_QUESTION, "franchise bris de glace",
+                                   answer="aucune franchise en réparation")),  # a question carries its answer
     ]
     return script[round_no % len(script)]
 

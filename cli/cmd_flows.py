@@ -17,9 +17,13 @@ from cli.main import app
 
 
 def _check_date(value: str | None) -> str | None:
-    if value is None:
+    """A YYYY-MM-DD date; from M3_TODAY (the simulated date) a full ISO datetime gives its day."""
+    if not value:
         return None
     try:
+        if len(value.strip()) > 10:
+            from api.simulated import simulated_day
+            return simulated_day(value).isoformat()
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise typer.BadParameter(f"date attendue au format AAAA-MM-JJ, pas {value!r}") from None
@@ -35,7 +39,8 @@ def _check_month(value: str | None) -> str | None:
     return value
 
 
-TODAY = typer.Option(None, "--today", callback=_check_date, help="As-of date YYYY-MM-DD (default: today, Paris)")
+TODAY = typer.Option(None, "--today", envvar="M3_TODAY", callback=_check_date,
+                     help="As-of date YYYY-MM-DD (default: M3_TODAY, the simulated date, else today in Paris)")
 
 
 def _report(text: str, how: str, to_stderr: bool) -> None:
@@ -47,24 +52,33 @@ def _report(text: str, how: str, to_stderr: bool) -> None:
 
 @app.command("cohort")
 def cohort(
-    month: str = typer.Option(None, "--month", callback=_check_month, help="Cohort month YYYY-MM (default: this month)"),
+    month: str = typer.Option(None, "--month", callback=_check_month,
+                              help="Mois de la cohorte AAAA-MM (par défaut : les cohortes ouvertes à --today, celle "
+                                   "du mois et, à moins de M3_COHORT_LEAD_DAYS jours de son début, celle du mois "
+                                   "suivant)"),
     today: str = TODAY,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be created; write nothing"),
-    as_json: bool = typer.Option(False, "--json", help="Print the created (or would-be) cases as JSON on stdout"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Montrer ce qui serait créé, sans rien écrire"),
+    as_json: bool = typer.Option(False, "--json", help="Afficher le passage en JSON sur la sortie standard : "
+                                                       "résumé, dossiers, contrats rattachés à un dossier ouvert, "
+                                                       "contrats écartés (avec le dossier qui couvre chacun et "
+                                                       "pourquoi)"),
 ) -> None:
-    """Open the month's M+3 cases: one per client with contracts due in the month (+ late catch-up)."""
+    """Ouvrir les dossiers M+3 dus : un par client ayant des contrats échus dans le mois (+ rattrapage du
+    mois précédent) ; les nouveaux contrats d'un client déjà suivi rejoignent son dossier ouvert ou sont
+    listés comme écartés, avec le motif."""
     from flows.runner import run
 
     result, markdown, how = run("cohort", month=month, today=today, dry_run=dry_run)
     _report(markdown or _cohort_text(result["summary"]), how, as_json)
     if as_json:
-        json.dump(result["cases"], sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
 
 
 def _cohort_text(s: dict) -> str:
     verb = "à créer (simulation)" if s["dry_run"] else "créés"
-    return (f"Cohorte {s['month']} : {s['cases']} dossiers {verb}, {s['late']} en retard, {s['contracts']} contrats\n"
+    return (f"Cohorte {s['month']} : {s['cases']} dossiers {verb}, {s['late']} rattrapés, {s['contracts']} contrats, "
+            f"{s['joined_contracts']} rattachés à un dossier ouvert, {s['skipped_contracts']} écartés\n"
             f"par agence : {s['by_agency']}\npar famille : {s['by_family']}")
 
 
@@ -93,9 +107,11 @@ def remind(today: str = TODAY, as_json: bool = AS_JSON) -> None:
 
 
 @app.command("worker")
-def worker(port: int = typer.Option(4200, help="Port of the local Prefect server, when one is started")) -> None:
+def worker(port: int = typer.Option(None, help="Port of the local Prefect server, when one is started "
+                                               "(default: M3_PREFECT_PORT, 4200)")) -> None:
     """Serve the three deployments on their schedules (Europe/Paris); start a local Prefect
     server on SQLite in the data folder when none is configured. Ctrl-C stops everything."""
+    from config import get_settings
     from flows.worker import main
 
-    raise typer.Exit(main(port))
+    raise typer.Exit(main(port or get_settings().prefect_port))

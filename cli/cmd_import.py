@@ -1,4 +1,4 @@
-"""`m3 import FILE.csv`: load the CRM contract export (see docs/notes/import.md).
+"""`m3 import FILE.csv`: load the CRM contract export (see docs/import.md).
 
 Exit 2 only when the file itself cannot be read (missing, empty, wrong header); rejected rows
 are reported (console, capped, and every one in FILE.rejets.csv) and the exit code stays 0.
@@ -16,6 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from cli.main import app
 from store.csv_source import SourceError
 from store.db import get_engine
+from states.corrections import LABELS, Resolution
 from store.importer import ImportSummary, Rejection, import_file
 
 CONSOLE_REJECTIONS = 50
@@ -49,17 +50,28 @@ def import_command(
     file: Path = typer.Argument(..., help="The CRM export (CSV, UTF-8 or Windows-1252, ',' or ';')"),
     rejects: Path | None = typer.Option(None, "--rejects", help="Where to write rejected rows "
                                         "(default: FILE.rejets.csv next to the file)"),
+    today: str | None = typer.Option(None, "--today", help="Date of the audit records written on open cases, "
+                                                           "YYYY-MM-DD (default: now)"),
 ) -> None:
-    """Import the CRM contract export: upsert clients and contracts, report rejected rows."""
+    """Import the CRM contract export: upsert clients and contracts, report rejected rows and
+    conflicts with corrections made in Suivi M+3; changes to clients with an open case are
+    audited on the case (system:import)."""
+    from flows.clock import resolve
+
+    try:
+        _, now = resolve(today)
+    except ValueError:
+        typer.echo(f"date invalide : {today!r} (attendu AAAA-MM-JJ)", err=True)
+        raise typer.Exit(2) from None
     rejects_path = rejects or file.with_name(file.stem + ".rejets.csv")
     on_reject = _Rejects(rejects_path)
     engine = get_engine()
     start = time.perf_counter()
     try:
         if sys.stdout.isatty():
-            summary = _with_progress(engine, file, on_reject)
+            summary = _with_progress(engine, file, on_reject, now)
         else:
-            summary = import_file(engine, file, on_reject=on_reject)
+            summary = import_file(engine, file, on_reject=on_reject, now=now)
     except SourceError as exc:
         typer.echo(f"import impossible : {exc}", err=True)
         raise typer.Exit(2) from None
@@ -70,7 +82,7 @@ def import_command(
     _report(summary, time.perf_counter() - start, rejects_path)
 
 
-def _with_progress(engine, file: Path, on_reject) -> ImportSummary:
+def _with_progress(engine, file: Path, on_reject, now) -> ImportSummary:
     columns = (TextColumn("import"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]} lignes"),
                TimeRemainingColumn())
     with Progress(*columns, transient=True) as progress:
@@ -79,7 +91,7 @@ def _with_progress(engine, file: Path, on_reject) -> ImportSummary:
         def on_progress(done: int, rows: int) -> None:
             progress.update(task, completed=done, rows=f"{rows:,}".replace(",", " "))
 
-        return import_file(engine, file, on_reject=on_reject, on_progress=on_progress)
+        return import_file(engine, file, on_reject=on_reject, on_progress=on_progress, now=now)
 
 
 def _report(s: ImportSummary, seconds: float, rejects_path: Path) -> None:
@@ -92,3 +104,26 @@ def _report(s: ImportSummary, seconds: float, rejects_path: Path) -> None:
                f"{seconds:.1f} s, {rate} lignes/s")
     if s.rejected:
         typer.echo(f"lignes rejetées : {rejects_path}")
+    _report_corrections(s)
+
+
+def _report_corrections(s: ImportSummary) -> None:
+    """Conflicts with corrections made in Suivi M+3, and what the import did to open cases."""
+    if s.conflicts:
+        typer.echo(f"conflits avec des corrections : {len(s.conflicts)}")
+        for c in s.conflicts[:CONSOLE_REJECTIONS]:
+            label = LABELS.get(c.field, c.field)
+            case = f" (dossier {c.case_id})" if c.case_id else ""
+            if c.kind == Resolution.STANDING:
+                typer.echo(f"  client {c.client_id}, {label} : correction maintenue{case}, "
+                           f"le CRM envoie toujours l'ancienne valeur ({c.crm_value or 'vide'})")
+            else:
+                typer.echo(f"  client {c.client_id}, {label} : valeur du CRM retenue ({c.crm_value or 'vide'}), "
+                           f"la correction ({c.corrected_value or 'vide'}){case} est remplacée")
+        if len(s.conflicts) > CONSOLE_REJECTIONS:
+            typer.echo(f"  … et {len(s.conflicts) - CONSOLE_REJECTIONS} autres")
+    if s.cases_audited:
+        typer.echo(f"dossiers en cours dont le client a changé : {s.cases_audited} (changements tracés, system:import)")
+    for m in s.cases_moved:
+        typer.echo(f"  dossier {m.case_id} : agence {m.from_agency} → {m.to_agency}, "
+                   f"{'conseiller n° ' + str(m.advisor_id) if m.advisor_id else 'sans conseiller actif'}")

@@ -1,16 +1,17 @@
 """`m3 outbox` (what the outbox holds) and `m3 send` (deliver what is due: emails, letters)."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.cmd_flows import _check_date
 from cli.main import app
 from config import get_settings
 from notifications import outbox
-from notifications.delivery import STATUSES, deliver_pending
+from notifications.delivery import STATUSES
 from states.calendar import PARIS
 from store.db import get_engine
 
@@ -60,16 +61,18 @@ def show_outbox(
 
 @app.command("send")
 def send(
-    today: str | None = typer.Option(None, help="Deliver as of this day (YYYY-MM-DD), everything due by its end; "
-                                               "default: now"),
+    today: str | None = typer.Option(None, envvar="M3_TODAY", callback=_check_date,
+                                     help="Deliver as of this day (YYYY-MM-DD), everything due by its end; "
+                                          "default: M3_TODAY (the simulated date), else now"),
     limit: int | None = typer.Option(None, help="At most this many notifications"),
 ) -> None:
-    """Deliver the pending notifications: emails over SMTP, letters as PDFs in the print folder."""
-    from flows.clock import resolve
+    """Deliver the pending notifications: emails over SMTP, letters as PDFs in the print folder.
 
-    _, now = resolve(today, at=time(23, 59, 59)) if today else resolve(None)
+    The m3-delivery deployment (`m3 worker`) runs the same delivery every few minutes."""
+    from flows.delivery import run_delivery
+
     settings = get_settings()
-    summary = deliver_pending(get_engine(), now, settings=settings, limit=limit)
+    summary, _ = run_delivery(get_engine(), today, limit, settings)
     typer.echo(str(summary))
     if summary.letters:
         typer.echo(f"courriers à imprimer dans {settings.letters_dir.resolve()}")

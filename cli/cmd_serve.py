@@ -1,4 +1,4 @@
-"""`m3 serve`: the HTTP API (and, later, the pages) with uvicorn."""
+"""`m3 serve`: the HTTP server with uvicorn: the pages, the JSON API, its documentation (/docs)."""
 from __future__ import annotations
 
 import typer
@@ -8,14 +8,30 @@ from cli.main import app
 
 @app.command("serve")
 def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
-          port: int = typer.Option(8000, help="Port"),
+          port: int = typer.Option(None, help="Port (default: M3_HTTP_PORT, 8000)"),
           reload: bool = typer.Option(False, help="Restart on code changes (development)")) -> None:
-    """Run the API server; OpenAPI documentation at /docs."""
+    """Run the server: the pages on /, the API on /api, its documentation on /docs (offline)."""
     import uvicorn
 
+    from cli import ports
+    from config import get_settings
     from store.db import get_engine
 
+    settings = get_settings()
+    port = port or settings.http_port
+    if ports.taken(port, host):
+        typer.echo(ports.message(port, "M3_HTTP_PORT", "serveur web"), err=True)
+        raise typer.Exit(1)
+    from api.sessions import SessionSecretError, session_secret
+
+    try:  # refuse the built-in development secret before listening (anyone could forge a session)
+        session_secret(settings)
+    except SessionSecretError as exc:
+        typer.echo(f"erreur : {exc}", err=True)
+        raise typer.Exit(2) from None
+    if settings.today:
+        typer.echo(f"Date simulée : {settings.today} (M3_TODAY)", err=True)
     get_engine(migrate=True)  # migrate before accepting requests
-    typer.echo(f"Suivi M+3 API on http://{host}:{port}/docs", err=True)
+    typer.echo(f"Suivi M+3 sur http://{host}:{port}/ (API : http://{host}:{port}/docs)", err=True)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, reload=reload,
                 log_level="info", access_log=False)

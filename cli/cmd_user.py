@@ -1,4 +1,5 @@
-"""`m3 user add|list|revoke`: the people who use the API. A token is printed once, never stored."""
+"""`m3 user add|list|revoke|password`: the people who use the API and the pages. A token is printed
+once, never stored; a password is stored as an argon2 hash only."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -20,24 +21,64 @@ def add(username: str = typer.Argument(..., help="Login name, e.g. marie.dupont"
         role: str = typer.Option(..., help="advisor, manager, compliance or admin"),
         agency: str | None = typer.Option(None, help="Agency id (corniche, rouviere); required for advisor/manager"),
         advisor_id: int | None = typer.Option(None, help="The Advisor row of an advisor user"),
-        advisor_name: str | None = typer.Option(None, help="...or its exact name")) -> None:
-    """Create a user and print its token (shown once: keep it)."""
-    from api.auth import UserError, create_user
+        advisor_name: str | None = typer.Option(None, help="...or its exact name"),
+        password: bool = typer.Option(False, "--password", help="Also set a password for the pages (asked twice, "
+                                                               "not echoed)"),
+        password_stdin: bool = typer.Option(False, "--password-stdin",
+                                            help="Read that password from standard input (first line)")) -> None:
+    """Create a user and print its token (shown once: keep it); optionally a password for the pages."""
+    from api.auth import UserError, check_password_rules, create_user, set_password
     from api.roles import Role
+    from config import get_settings
 
     try:
         r = Role(role)
     except ValueError:
         raise typer.BadParameter(f"rôle inconnu {role!r} (advisor, manager, compliance, admin)") from None
+    secret = _read_password(password, password_stdin) if password or password_stdin else None
+    min_length = get_settings().password_min_length
     try:
+        if secret is not None:
+            check_password_rules(secret, min_length)
+        now = datetime.now(timezone.utc)
         with get_engine().begin() as conn:
-            _, token = create_user(conn, username, r, agency, datetime.now(timezone.utc),
-                                   advisor_id=advisor_id, advisor_name=advisor_name)
+            _, token = create_user(conn, username, r, agency, now, advisor_id=advisor_id, advisor_name=advisor_name)
+            if secret is not None:
+                set_password(conn, username, secret, now, min_length)
     except UserError as exc:
         typer.echo(f"erreur : {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"utilisateur {username} créé ({r.value}) ; jeton affiché une seule fois :", err=True)
+    extra = " avec mot de passe" if secret is not None else ""
+    typer.echo(f"utilisateur {username} créé ({r.value}){extra} ; jeton affiché une seule fois :", err=True)
     typer.echo(token)
+
+
+def _read_password(prompt: bool, stdin: bool) -> str:
+    """The password, from standard input's first line or asked twice without echo."""
+    import sys
+
+    if stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    return typer.prompt("Mot de passe", hide_input=True, confirmation_prompt="Mot de passe, à nouveau")
+
+
+@user_app.command("password")
+def password(username: str = typer.Argument(..., help="The user whose page password is set"),
+             password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                 help="Read the password from standard input (first line)")) -> None:
+    """Set or reset a user's password for the pages (asked twice, not echoed); their sessions end."""
+    from api.auth import UserError, set_password
+    from config import get_settings
+
+    secret = _read_password(not password_stdin, password_stdin)
+    try:
+        with get_engine().begin() as conn:
+            set_password(conn, username, secret, datetime.now(timezone.utc), get_settings().password_min_length)
+    except UserError as exc:
+        typer.echo(f"erreur : {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"mot de passe de {username} enregistré ; ses sessions ouvertes sont fermées")
 
 
 @user_app.command("list")
@@ -46,12 +87,13 @@ def list_() -> None:
     from api.auth import USER
 
     t = Table(title="Utilisateurs")
-    for col in ("id", "utilisateur", "rôle", "agence", "conseiller", "actif", "créé le"):
+    for col in ("id", "utilisateur", "rôle", "agence", "conseiller", "actif", "mot de passe", "créé le"):
         t.add_column(col)
     with get_engine().connect() as conn:
         for u in conn.execute(select(USER).order_by(USER.c.id)):
             t.add_row(str(u.id), u.username, u.role, u.agency_id or "—", str(u.advisor_id or "—"),
-                      "oui" if u.active else "non", f"{u.created_at:%Y-%m-%d}" if u.created_at else "")
+                      "oui" if u.active else "non", "oui" if u.password_hash else "non",
+                      f"{u.created_at:%Y-%m-%d}" if u.created_at else "")
     Console().print(t)
 
 

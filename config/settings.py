@@ -20,7 +20,17 @@ class Settings(BaseSettings):
     )
 
     # Cohort
-    dedupe_months: int = Field(12, description="A client with a case created in the last N months gets none")
+    # Which clients a cohort takes (docs/flows.md): one with an open case gets its new contracts
+    # joined to it; one whose case closed recently is not called again (listed as skipped).
+    recontact_after_reached_months: int = Field(
+        12, ge=0, description="A client whose case closed after being reached (complet, refus) in the last N months "
+                              "is not called again")
+    recontact_after_unreached_months: int = Field(
+        3, ge=0, description="A client whose case closed unreached (injoignable, sans suite) in the last N months is "
+                             "not called again")
+    cohort_lead_days: int = Field(
+        10, ge=0, le=27, description="The cohort of month M opens this many days before M starts, so a case due "
+                                     "on the 1st can use its whole contact window")
     contact_window_days: int = 7
     priority_weight_family: dict[str, int] = {"IARD": 10, "Santé": 20, "Prévoyance": 30, "Épargne": 30}
     priority_weight_kind: dict[str, int] = {"particulier": 0, "professionnel": 15, "entreprise": 25}
@@ -57,10 +67,52 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, description="Largest request body accepted; larger: 413 before reading")
     max_upload_bytes: int = Field(200_000_000, description="Largest CRM export uploaded from the manager's page")
     max_validation_errors: int = Field(20, description="Errors listed in one 422 invalid_payload answer")
-    session_secret: str = Field("change-me-in-production", description="Signs the pages' session cookies")
+    session_secret: str | None = Field(
+        None, description="Signs the pages' session cookies (share it between machines); none: generated once "
+                          "in <data_dir>/session-secret. The built-in development value is refused unless M3_DEV=1")
+
+    # Pages (docs/pages.md)
+    dev: bool = Field(False, description="A development run: allows the built-in development session secret")
+    session_idle_hours: float = Field(10.0, description="A page session ends after this long without a request")
+    session_https_only: bool = Field(False, description="Session cookie sent over HTTPS only (set behind TLS)")
+    password_min_length: int = Field(12, description="Shortest password accepted (m3 user password, the page)")
+    login_limit_user: str = Field("5 per 5 minutes", description="Failed logins per username, per process")
+    login_limit_address: str = Field("50 per 5 minutes", description="Failed logins per address, per process")
+
+    # Run command, manager and compliance pages, opt-outs (docs/pages.md)
+    http_port: int = Field(8000, ge=1, le=65535, description="Port of the server (m3 serve, ./dev run)")
+    prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the local Prefect server (m3 worker, ./dev run)")
+    public_base_url: str | None = Field(
+        None, description="Public address of the server as clients reach it (https://suivi.agence.example): the "
+                          "opt-out links of marketing emails are built from it; none: http://127.0.0.1:<http_port>")
+    optout_secret: str | None = Field(
+        None, description="Signs the opt-out links (share it between machines); none: generated once in "
+                          "<data_dir>/optout-secret. Changing it invalidates the links already sent")
+    upload_max_mb: int = Field(200, ge=1, le=10_000, description="Largest CRM export accepted by the manager's upload page (MB)")
 
     # Prefect
     prefect_api_url: str | None = Field(None, description="A running Prefect server; none: flows run in-process")
+    delivery_every_minutes: int = Field(
+        5, ge=1, le=1440, description="The m3-delivery deployment delivers the outbox this often (m3 worker)")
+
+    # Notes, claims and questions; the call script (docs/call-script.md)
+    note_max_chars: int = Field(4000, ge=100, le=100_000,
+                                description="Longest note, claim or question summary, or answer (characters)")
+    scripts_dir: Path | None = Field(
+        None, description="The agencies' call-script templates; default <data_dir>/scripts (one <agency>.md.j2 each)")
+
+    # Calls and appointments (docs/calls-and-appointments.md)
+    appointment_tolerance_minutes: int = Field(
+        120, ge=5, le=24 * 60,
+        description="A call within this many minutes of an appointment's time is that appointment's call (consent "
+                    "lifts D223-9's hours); an appointment this long past with no call shows as missed")
+    pieces_due_days: int = Field(
+        7, ge=1, le=90, description="A refusal, or a contract joining a case past contrats finalisés, leaves the "
+                                    "missing pieces as an action due this many days later")
+    today: str | None = Field(
+        None, description="Simulated date for demos and end-to-end tests (M3_TODAY): YYYY-MM-DD keeps the current "
+                          "time of day in Europe/Paris, a full ISO datetime freezes the clock there; every API "
+                          "answer then carries X-M3-Simulated-Date, and --today defaults to it")
 
     @property
     def resolved_database_url(self) -> str:
@@ -69,8 +121,17 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'm3.db').resolve()}"
 
     @property
+    def public_url(self) -> str:
+        """The public base URL, without a trailing slash (M3_PUBLIC_BASE_URL, else the local server)."""
+        return (self.public_base_url or f"http://127.0.0.1:{self.http_port}").rstrip("/")
+
+    @property
     def letters_dir(self) -> Path:
         return self.data_dir / "letters"
+
+    @property
+    def call_scripts_dir(self) -> Path:
+        return self.scripts_dir or self.data_dir / "scripts"
 
 
 @lru_cache

@@ -85,13 +85,13 @@ def select_candidates(conn, as_of: date, now: datetime, s: Settings) -> list[tup
     enough = (select(ATTEMPT.c.case_id)
               .join(CASE, CASE.c.id == ATTEMPT.c.case_id)
               .where(CASE.c.state == "a_contacter", ATTEMPT.c.channel == "phone", ATTEMPT.c.outcome.in_(_FAILED),
-                     ATTEMPT.c.at <= now)
+                     ATTEMPT.c.direction == "outbound", ATTEMPT.c.at <= now)  # the agency's failed calls
               .group_by(ATTEMPT.c.case_id).having(func.count() >= s.failed_calls_before_email))
     rows = conn.execute(
         select(ATTEMPT.c.case_id, CASE.c.version, CLIENT.c.postal_code, ATTEMPT.c.at)
         .join(CASE, CASE.c.id == ATTEMPT.c.case_id).join(CLIENT, CLIENT.c.id == CASE.c.client_id)
         .where(ATTEMPT.c.case_id.in_(enough), ATTEMPT.c.channel == "phone", ATTEMPT.c.outcome.in_(_FAILED),
-               ATTEMPT.c.at <= now)
+               ATTEMPT.c.direction == "outbound", ATTEMPT.c.at <= now)
         .order_by(ATTEMPT.c.case_id)).all()
     calls: dict[int, list] = defaultdict(list)
     meta: dict[int, tuple[int, str | None]] = {}

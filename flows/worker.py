@@ -1,11 +1,12 @@
-"""`m3 worker`: serve the three deployments on their schedules, on one machine.
+"""`m3 worker`: serve the four deployments on their schedules, on one machine.
 
 The process supervises up to two children, each in a session of its own (so a terminal's Ctrl-C
 reaches only this process, which then stops them in order):
 1. when no Prefect server is configured (M3_PREFECT_API_URL / PREFECT_API_URL), a local
    `prefect server start` on SQLite in `<data_dir>/prefect`, waited for on its health endpoint;
-2. `python -m flows.worker serve`: Prefect's `serve` of the three deployments, with cron schedules
-   in Europe/Paris and `pause_on_shutdown=False` (serve pauses the schedules on shutdown otherwise).
+2. `python -m flows.worker serve`: Prefect's `serve` of the deployments (cohort, escalation and
+   reminders on cron schedules in Europe/Paris; m3-delivery every M3_DELIVERY_EVERY_MINUTES), with
+   `pause_on_shutdown=False` (serve pauses the schedules on shutdown otherwise).
 Ctrl-C or SIGTERM: SIGINT to the serve child (serve handles KeyboardInterrupt cleanly), then
 SIGTERM to the server's process group; whatever is still alive after a few seconds is killed.
 Measured with Prefect 3: an idle worker ignored a single SIGTERM, hence the escalation to SIGKILL.
@@ -20,12 +21,16 @@ import time
 import urllib.request
 from pathlib import Path
 
+from states.calendar import PARIS
+
 SCHEDULES = {  # deployment name -> (flow, cron); the flows skip public holidays themselves
-    "m3-cohort": ("cohort_flow", "0 6 1 * *"),
+    "m3-cohort": ("cohort_flow", "0 6 * * *"),  # daily: opens each month's cohort once within its lead
     "m3-escalation": ("escalation_flow", "0 7 * * 1-5"),
     "m3-reminders": ("reminders_flow", "0 7 * * 1-5"),
 }
-TIMEZONE = "Europe/Paris"
+# Deployments on an interval, in minutes from the settings: name -> (flow, setting).
+INTERVALS = {"m3-delivery": ("delivery_flow", "delivery_every_minutes")}  # the outbox, every 5 minutes
+TIMEZONE = PARIS.key  # "Europe/Paris": states.calendar, the one place
 GRACE_S = 6.0
 
 
@@ -90,7 +95,8 @@ def main(port: int = 4200) -> int:
                                       stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
             _wait_healthy(url, server)
         env["PREFECT_API_URL"] = url
-        print(f"m3 worker: serving {', '.join(SCHEDULES)} on {url} (Ctrl-C stops everything)", file=sys.stderr)
+        print(f"m3 worker: serving {', '.join([*SCHEDULES, *INTERVALS])} on {url} (Ctrl-C stops everything)",
+              file=sys.stderr)
         serving = subprocess.Popen([sys.executable, "-m", "flows.worker", "serve"], env=env, start_new_session=True,
                                    cwd=Path(__file__).resolve().parents[1])
         while True:
@@ -112,13 +118,21 @@ def main(port: int = 4200) -> int:
 
 
 def deployments() -> list:
-    """The three deployments for `serve` (prefect.yaml declares the same for `prefect deploy`)."""
-    from prefect.schedules import Cron
+    """The deployments for `serve` (prefect.yaml declares the same for `prefect deploy`)."""
+    from datetime import timedelta
 
+    from prefect.schedules import Cron, Interval
+
+    from config import get_settings
     from flows import prefect_flows
 
-    return [getattr(prefect_flows, flow_name).to_deployment(name, schedules=[Cron(cron, timezone=TIMEZONE)])
-            for name, (flow_name, cron) in SCHEDULES.items()]
+    settings = get_settings()
+    out = [getattr(prefect_flows, flow_name).to_deployment(name, schedules=[Cron(cron, timezone=TIMEZONE)])
+           for name, (flow_name, cron) in SCHEDULES.items()]
+    out += [getattr(prefect_flows, flow_name).to_deployment(
+                name, schedules=[Interval(timedelta(minutes=getattr(settings, setting)), timezone=TIMEZONE)])
+            for name, (flow_name, setting) in INTERVALS.items()]
+    return out
 
 
 def _serve() -> None:

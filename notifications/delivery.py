@@ -21,7 +21,9 @@ When the server cannot be reached (connection refused, timeout, dropped connecti
 refused) the run stops: every claimed row that was not sent counts one attempt and gets the same
 backoff (the server was down for all of them); unclaimed rows stay pending, untouched.
 A client who opposed a channel (client.opposition_email / opposition_letter) gets nothing on
-it: the row becomes "cancelled" with the reason in last_error. Errors recorded in `last_error`
+it: the row becomes "cancelled" with the reason in last_error. Service messages
+(context.SERVICE_KINDS: appointment confirmations and cancellations) are not marketing and go
+all the same. Errors recorded in `last_error`
 and in the log carry codes and ids only, never personal data.
 """
 from __future__ import annotations
@@ -170,7 +172,9 @@ def _deliver_one(engine: Engine, item: _Claimed, now: datetime, sender: SmtpSend
                        message_id=f"letter:{path.relative_to(letters_dir).as_posix()}")
     assert isinstance(rendered, RenderedEmail)
     msg_id = message_id(row.id, row.dedupe_key, settings.message_id_domain)
-    msg = build_message(rendered, to=to, mail_from=settings.mail_from, msg_id=msg_id, date=now, kind=row.kind)
+    # A client's email comes from the agency, with the advisor's name; staff messages from M3_MAIL_FROM.
+    msg = build_message(rendered, to=to, mail_from=rendered.mail_from or settings.mail_from, msg_id=msg_id, date=now,
+                        kind=row.kind)
     try:
         sender.send(msg)
     except _CONNECTION_ERRORS as exc:
@@ -194,8 +198,8 @@ def _deliver_one(engine: Engine, item: _Claimed, now: datetime, sender: SmtpSend
 
 
 def _opposition(row, ctx: dict[str, Any]) -> str | None:
-    if row.kind not in ctxmod.CLIENT_KINDS:
-        return None
+    if row.kind not in ctxmod.CLIENT_KINDS or row.kind in ctxmod.SERVICE_KINDS:
+        return None  # staff messages, and service messages an opposition to marketing does not stop
     client = ctx.get("client") or {}
     if row.channel == "email" and client.get("opposition_email"):
         return "opposition_email"

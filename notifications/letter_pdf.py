@@ -16,6 +16,7 @@ from fpdf import FPDF
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
              Path("/usr/local/share/fonts/dejavu"))
 BLUE = (0, 55, 129)
+WINDOW_X, WINDOW_Y, WINDOW_W = 110, 45, 80  # the DL envelope's window (mm); the signature column too
 _LATIN1 = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...",
                          "œ": "oe", "Œ": "OE", "€": "EUR", "\u202f": " ", "\u2009": " "})
 
@@ -76,6 +77,9 @@ class _Pdf(FPDF):
 
 
 def build(letter: Letter) -> bytes:
+    """Every text is a multi_cell: a long name, address, attention line or title wraps inside its
+    box (the window, the signature column, the margins) instead of running off the page, and the
+    blocks after a long one move down rather than overlap it."""
     pdf = _Pdf(letter)
     pdf.set_title(pdf.t(letter.subject))
     pdf.set_author(pdf.t(letter.sender_lines[0] if letter.sender_lines else ""))
@@ -85,25 +89,25 @@ def build(letter: Letter) -> bytes:
     # Letterhead
     pdf.set_text_color(*BLUE)
     pdf.set_font(f, "B", 15)
-    pdf.cell(0, 7, pdf.t(letter.sender_lines[0] if letter.sender_lines else ""), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, pdf.t(letter.sender_lines[0] if letter.sender_lines else ""), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(60, 60, 60)
     pdf.set_font(f, "", 9)
     for line in letter.sender_lines[1:]:
-        pdf.cell(0, 4.5, pdf.t(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.5, pdf.t(line), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
-    # Recipient, in the envelope's window
-    pdf.set_xy(110, 45)
+    # Recipient, in the envelope's window (80 mm wide from x = 110: lines wrap inside it)
+    pdf.set_xy(WINDOW_X, max(WINDOW_Y, pdf.get_y() + 4))
     pdf.set_font(f, "", 11)
     for line in letter.recipient_lines:
-        pdf.set_x(110)
-        pdf.cell(80, 5.5, pdf.t(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_x(WINDOW_X)
+        pdf.multi_cell(WINDOW_W, 5.5, pdf.t(line), new_x="LMARGIN", new_y="NEXT")
     # Place and date, reference, object
-    pdf.set_xy(110, 85)
-    pdf.cell(80, 5.5, pdf.t(letter.place_date), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(100)
+    pdf.set_xy(WINDOW_X, max(85, pdf.get_y() + 6))
+    pdf.multi_cell(WINDOW_W, 5.5, pdf.t(letter.place_date), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(100, pdf.get_y() + 8))
     pdf.set_font(f, "", 9)
     if letter.reference:
-        pdf.cell(0, 5, pdf.t(letter.reference), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, pdf.t(letter.reference), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(f, "B", 11)
     pdf.multi_cell(0, 5.5, pdf.t(f"Objet : {letter.subject}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
@@ -118,12 +122,13 @@ def build(letter: Letter) -> bytes:
             else:
                 pdf.multi_cell(0, 5.2, pdf.t(line.strip()), align="J", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-    # Signature
+    # Signature, in the right-hand column
     pdf.ln(8)
-    pdf.set_x(110)
+    pdf.set_x(WINDOW_X)
     pdf.set_font(f, "B", 10.5)
-    pdf.cell(80, 5.5, pdf.t(letter.signer_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_x(110)
-    pdf.set_font(f, "", 10)
-    pdf.cell(80, 5, pdf.t(letter.signer_title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(WINDOW_W, 5.5, pdf.t(letter.signer_name), new_x="LMARGIN", new_y="NEXT")
+    if letter.signer_title:
+        pdf.set_x(WINDOW_X)
+        pdf.set_font(f, "", 10)
+        pdf.multi_cell(WINDOW_W, 5, pdf.t(letter.signer_title), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -27,6 +27,12 @@ from store.tables import Notification
 NOTIFICATION = Notification.__table__
 KINDS = ("client_email", "client_letter", "documents_request", "advisor_digest", "manager_digest",
          "action_reminder")
+# Queued by the write path (states/appointments.py): case_id; payload {"appointment_id", "at", "channel",
+# "advisor_id", "update", "previous_at"}. Service messages: sent even to a client opposed to email.
+KINDS = KINDS + ("appointment_confirmation", "appointment_cancellation")
+# Queued by the write path (states/bilan.py SendBilan): case_id; payload {"bilan_seq", "to"}; the
+# frozen record's PDF attached. A service message.
+KINDS = KINDS + ("bilan_email",)
 
 
 def enqueue(conn: Connection, *, kind: str, channel: str, dedupe_key: str, now: datetime,

@@ -15,10 +15,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Connection
 
 from notifications import context as ctxmod
-from notifications import fr, letter_pdf
+from notifications import bilan_pdf, fr, letter_pdf
 from states.calendar import PARIS
 
 EMAIL_KINDS = ("client_email", "documents_request", "advisor_digest", "manager_digest", "action_reminder")
+EMAIL_KINDS = EMAIL_KINDS + ctxmod.APPOINTMENT_KINDS  # appointment_confirmation, appointment_cancellation
+EMAIL_KINDS = EMAIL_KINDS + ctxmod.BILAN_KINDS  # bilan_email, its PDF attached
 LETTER_KINDS = ("client_letter",)
 
 
@@ -29,7 +31,18 @@ class RenderedEmail:
     html: str
     reply_to: str | None = None
     list_unsubscribe: str | None = None  # set on messages with a commercial purpose
+    list_unsubscribe_mailto: str | None = None  # a second List-Unsubscribe target (the agency's address)
+    one_click: bool = False  # RFC 8058: List-Unsubscribe-Post, the link answers a POST
     internal: bool = False  # a message to staff (digests, reminders)
+    mail_from: str | None = None  # a client's email: "<advisor> – Allianz Corniche <agency address>"
+    attachments: tuple[Attachment, ...] = ()  # files sent with it (the bilan's PDF)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str  # ASCII
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -71,9 +84,22 @@ def render_email(kind: str, ctx: dict[str, Any]) -> RenderedEmail:
     return RenderedEmail(
         subject=subject, text=_tidy_text(_render(f"{kind}.txt.j2", ctx)), html=_render(f"{kind}.html.j2", ctx),
         reply_to=(ctx["advisor"].get("email") or ctx["agency"].get("email") or None) if client_facing else None,
-        list_unsubscribe=ctx.get("unsubscribe_mailto") or None if kind == "client_email" else None,
+        list_unsubscribe=(ctx.get("unsubscribe_url") or ctx.get("unsubscribe_mailto") or None)
+        if kind in ctxmod.MARKETING_KINDS else None,
+        list_unsubscribe_mailto=(ctx.get("unsubscribe_mailto") or None)
+        if kind in ctxmod.MARKETING_KINDS and ctx.get("unsubscribe_url") else None,
+        one_click=kind in ctxmod.MARKETING_KINDS and bool(ctx.get("unsubscribe_url")),
         internal=not client_facing,
+        mail_from=ctx.get("mail_from") if client_facing else None,
+        attachments=_bilan_attachment(ctx) if kind in ctxmod.BILAN_KINDS else (),
     )
+
+
+def _bilan_attachment(ctx: dict[str, Any]) -> tuple[Attachment, ...]:
+    """The frozen bilan's PDF (notifications/bilan_pdf.py), the same document the API serves."""
+    bilan = ctx["bilan"]
+    return (Attachment(bilan_pdf.filename(ctx["case"]["id"], bilan["seq"]), "application/pdf",
+                       bilan_pdf.build(bilan["content"], ctx["agency"])),)
 
 
 def render_letter(notification_id: int, ctx: dict[str, Any], now: datetime) -> RenderedLetter:
@@ -89,7 +115,8 @@ def render_letter(notification_id: int, ctx: dict[str, Any], now: datetime) -> R
         reference=f"Vos références : client {client['id']} — dossier M+3 n° {ctx['case']['id']}",
         subject=subject,
         body=_tidy_text(_render("client_letter.txt.j2", ctx)),
-        signer_name=advisor["name"], signer_title=f"{advisor['title']} — {agency['name']}",
+        signer_name=advisor["name"],
+        signer_title=" — ".join(p for p in (advisor.get("title"), agency["name"]) if p),
         notice=" ".join(_render("client_letter.notice.txt.j2", ctx).split()),
         legal=agency.get("legal", ""),
     )

@@ -63,7 +63,8 @@ def _part(subtype: str, text: str) -> bytes:
 
 def build_message(rendered: RenderedEmail, *, to: str, mail_from: str, msg_id: str, date: datetime,
                   kind: str) -> OutgoingEmail:
-    """A multipart/alternative message (text, then HTML), both parts UTF-8 in base64.
+    """A multipart/alternative message (text, then HTML), both parts UTF-8 in base64; with
+    attachments (the bilan's PDF), a multipart/mixed holding that alternative, then the files.
 
     Written by hand rather than with the email package: its header folding costs several
     milliseconds a message (most of the budget at a few hundred messages a second), and a
@@ -76,20 +77,41 @@ def build_message(rendered: RenderedEmail, *, to: str, mail_from: str, msg_id: s
     if rendered.reply_to:
         headers.append(("Reply-To", rendered.reply_to))
     if rendered.list_unsubscribe:
-        headers.append(("List-Unsubscribe", f"<{rendered.list_unsubscribe}>"))
+        targets = [rendered.list_unsubscribe, *([rendered.list_unsubscribe_mailto] if rendered.list_unsubscribe_mailto else [])]
+        headers.append(("List-Unsubscribe", ", ".join(f"<{t}>" for t in targets)))
+        if rendered.one_click:  # RFC 8058: the mail client may POST List-Unsubscribe=One-Click to the link
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     if rendered.internal:
         headers.append(("Auto-Submitted", "auto-generated"))
     boundary = "m3-" + hashlib.sha1(msg_id.encode("utf-8")).hexdigest()[:24]
+    attachments = getattr(rendered, "attachments", ())
+    outer = f"{boundary}-mixed"  # with attachments: multipart/mixed around the alternative
     headers += [("X-M3-Kind", kind), ("MIME-Version", "1.0"),
-                ("Content-Type", f'multipart/alternative; boundary="{boundary}"')]
+                ("Content-Type", f'multipart/mixed; boundary="{outer}"' if attachments
+                 else f'multipart/alternative; boundary="{boundary}"')]
     for name, value in headers:
         if "\n" in value.replace("\r\n ", "") or "\r" in value.replace("\r\n ", ""):
             raise ValueError(f"line break in header {name}")  # header injection guard
     head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii")
     sep = f"--{boundary}\r\n".encode("ascii")
-    data = b"".join((head, b"\r\n", sep, _part("plain", rendered.text), sep, _part("html", rendered.html),
+    body = b"".join((sep, _part("plain", rendered.text), sep, _part("html", rendered.html),
                      f"--{boundary}--\r\n".encode("ascii")))
+    if attachments:
+        body = b"".join((f"--{outer}\r\n".encode("ascii"),
+                         f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode("ascii"), body,
+                         *(_attachment(outer, a) for a in attachments), f"--{outer}--\r\n".encode("ascii")))
+    data = b"".join((head, b"\r\n", body))
     return OutgoingEmail(msg_id, parseaddr(mail_from)[1], to, data)
+
+
+def _attachment(boundary: str, a) -> bytes:
+    """One attached file (a notifications.render.Attachment), base64; its name must be ASCII."""
+    if not a.filename.isascii() or any(c in a.filename for c in '"\\\r\n'):
+        raise ValueError("attachment file name must be plain ASCII")
+    payload = base64.encodebytes(a.data).replace(b"\n", b"\r\n")
+    return (f"--{boundary}\r\nContent-Type: {a.content_type}; name=\"{a.filename}\"\r\n"
+            f"Content-Disposition: attachment; filename=\"{a.filename}\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n").encode("ascii") + payload
 
 
 class SmtpSender:

@@ -4,11 +4,14 @@ Consumers, existing clients included: Monday-Friday, 10:00-13:00 and 14:00-20:00
 time zone, never on public holidays, at most 4 calls or attempts per rolling 30 days, and none
 for 60 days after a refusal. Professionals and companies fall outside the consumer code; we
 call them in business hours (our choice, 09:00-12:30 and 13:30-18:00, business days).
+
+These rules restrict outbound *solicitation* only. Inbound calls and calls at an appointment the
+client agreed to are recorded whatever the hour (states/calls.py decides which rules apply).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Iterable
 
 from states.calendar import client_timezone, is_public_holiday
@@ -33,6 +36,33 @@ def _fmt(slots: tuple[tuple[time, time], ...]) -> str:
     return " et ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in slots)
 
 
+def solicitation_count_refusal(at: datetime, previous: Iterable[AttemptRecord], tz: tzinfo,
+                               policy: CallingPolicy = DEFAULT_POLICY) -> str | None:
+    """The reason a solicitation at `at` would be one too many, or None.
+
+    The limit holds in EVERY window of `rolling_days` calendar days (in the client's time zone)
+    that contains the new call, whatever the order in which calls are recorded: a call recorded
+    late (back-dated) is checked against the calls around it, before and after, so no window can
+    ever hold more than `max_calls` solicitations.
+    """
+    day = at.astimezone(tz).date()
+    span = policy.rolling_days - 1
+    days = sorted(d for d in (a.at.astimezone(tz).date() for a in previous if a.is_solicitation)
+                  if abs((d - day).days) <= span)
+    worst, worst_start = -1, day
+    for offset in range(span, -1, -1):  # the windows [day - offset, day - offset + span]
+        start = day - timedelta(days=offset)
+        end = start + timedelta(days=span)
+        n = sum(1 for d in days if start <= d <= end)
+        if n > worst:
+            worst, worst_start = n, start
+    if worst < policy.max_calls:
+        return None
+    end = worst_start + timedelta(days=span)
+    return (f"déjà {worst} appels sur {policy.rolling_days} jours glissants du {worst_start:%d/%m/%Y} au "
+            f"{end:%d/%m/%Y} (maximum {policy.max_calls}, D223-9)")
+
+
 def call_refusals(
     kind: ClientKind,
     postal_code: str | None,
@@ -40,11 +70,15 @@ def call_refusals(
     previous: Iterable[AttemptRecord],
     policy: CallingPolicy = DEFAULT_POLICY,
 ) -> list[str]:
-    """Every reason a phone attempt at `at` (timezone-aware) is not allowed; empty when it is."""
+    """Every reason an outbound solicitation call at `at` (timezone-aware) is not allowed; empty
+    when it is. Only solicitations count toward the limit (`AttemptRecord.is_solicitation`):
+    inbound calls and calls at a consented appointment are never restricted, see states/calls.py."""
     if at.tzinfo is None:
         raise ValueError("the attempt time must be timezone-aware")
+    previous = list(previous)
     reasons: list[str] = []
-    local = at.astimezone(client_timezone(postal_code))
+    tz = client_timezone(postal_code)
+    local = at.astimezone(tz)
     consumer = kind is ClientKind.PARTICULIER
     slots = policy.consumer_slots if consumer else policy.business_slots
     if local.weekday() >= 5:
@@ -55,15 +89,65 @@ def call_refusals(
         who = "consommateur (D223-9)" if consumer else "professionnel"
         reasons.append(f"hors des heures d'appel {who} : {_fmt(slots)}, il est {local:%H:%M} chez le client")
     if consumer:
-        calls = [a for a in previous if a.channel is Channel.PHONE]
-        recent = [a for a in calls if at - timedelta(days=policy.rolling_days) < a.at <= at]
-        if len(recent) >= policy.max_calls:
-            reasons.append(
-                f"déjà {len(recent)} appels sur {policy.rolling_days} jours glissants "
-                f"(maximum {policy.max_calls}, D223-9)"
-            )
-        refusals = [a.at for a in calls if a.outcome is AttemptOutcome.REFUSED and a.at <= at]
+        too_many = solicitation_count_refusal(at, previous, tz, policy)
+        if too_many:
+            reasons.append(too_many)
+        # A refusal, on any call (the client may say it when they ring), blocks solicitation.
+        refusals = [a.at for a in previous
+                    if a.channel is Channel.PHONE and a.outcome is AttemptOutcome.REFUSED and a.at <= at]
         if refusals and at - max(refusals) < timedelta(days=policy.refusal_quiet_days):
-            until = max(refusals) + timedelta(days=policy.refusal_quiet_days)
-            reasons.append(f"refus le {max(refusals):%d/%m/%Y} : pas d'appel avant le {until:%d/%m/%Y} (D223-9)")
+            last = max(refusals).astimezone(tz)
+            until = last + timedelta(days=policy.refusal_quiet_days)
+            reasons.append(f"refus le {last:%d/%m/%Y} : pas d'appel avant le {until:%d/%m/%Y} (D223-9)")
     return reasons
+
+
+def next_allowed_slot(
+    kind: ClientKind,
+    postal_code: str | None,
+    at: datetime,
+    previous: Iterable[AttemptRecord],
+    policy: CallingPolicy = DEFAULT_POLICY,
+    horizon_days: int = 120,
+) -> datetime | None:
+    """The earliest moment at or after `at` when an outbound solicitation call is allowed, in the
+    client's time zone; None when there is none within `horizon_days`.
+
+    `call_refusals` is the judge: this only proposes candidates (the start of each calling slot
+    of each business day, or `at` itself inside a slot) and returns the first one it accepts.
+    To avoid walking day by day through a quiet period, the search starts at a lower bound that
+    the consumer limits imply: 60 days after the last refusal, and the day the oldest of the
+    last `max_calls` solicitations leaves every 30-day window.
+    """
+    if at.tzinfo is None:
+        raise ValueError("the time must be timezone-aware")
+    previous = list(previous)
+    tz = client_timezone(postal_code)
+    local = at.astimezone(tz)
+    if not call_refusals(kind, postal_code, local, previous, policy):
+        return local
+    start = local
+    if kind is ClientKind.PARTICULIER:
+        refusals = [a.at for a in previous if a.channel is Channel.PHONE and a.outcome is AttemptOutcome.REFUSED
+                    and a.at <= at]
+        if refusals:
+            start = max(start, (max(refusals) + timedelta(days=policy.refusal_quiet_days)).astimezone(tz))
+        days = sorted((a.at.astimezone(tz).date() for a in previous if a.is_solicitation and a.at <= at),
+                      reverse=True)
+        if len(days) >= policy.max_calls:
+            free = days[policy.max_calls - 1] + timedelta(days=policy.rolling_days)
+            start = max(start, datetime.combine(free, time(0), tz))
+    slots = policy.consumer_slots if kind is ClientKind.PARTICULIER else policy.business_slots
+    first = start.date()
+    for offset in range(horizon_days + 1):
+        day = first + timedelta(days=offset)
+        if day.weekday() >= 5 or is_public_holiday(day, postal_code):
+            continue
+        for begin, end in slots:
+            slot_end = datetime.combine(day, end, tz)
+            if slot_end <= start:
+                continue
+            candidate = max(datetime.combine(day, begin, tz), start)
+            if not call_refusals(kind, postal_code, candidate, previous, policy):
+                return candidate
+    return None

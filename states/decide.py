@@ -10,20 +10,26 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from states import requirements
-from states.calling_rules import call_refusals
 from states.commands import (
     AddAction, AddInventoryLine, AddOutcome, Command, ConfirmAssignment, CorrectClient, FireEvent,
     Reassign, RecordAttempt, SetNothingElsewhere, SetRequirement, UpdateAction,
 )
 from states.commands import RedactAuditRecord
+from states import corrections
+from states.commands import ImportClientChanges
 from states.redaction import decide_redaction
+from states import notes
+from states.people import CLIENT_TEXT_LIMITS, parse_civility
+from states import appointments, calls
+from states import actions, bilan, situation
+from states import joins
+from states.commands import JoinContracts
+from states.commands import BookAppointment, CancelAppointment, MoveAppointment
 from states.effects import Effects, Insert, Row, Update
-from states.errors import CallingRulesViolation, GuardFailed, InvalidChange
+from states.errors import GuardFailed, InvalidChange
 from states.guards import unmet_for
-from states.lifecycle import EVENTS, UNREACHED_STATES, State, allowed_events, next_state
-from states.records import (
-    AttemptOutcome, CaseSnapshot, Channel, ClientKind, REACHED_OUTCOMES, RequirementStatus,
-)
+from states.lifecycle import EVENTS, State, allowed_events, next_state
+from states.records import CaseSnapshot, ClientKind, RequirementStatus
 from states.validators import (
     validate_email_address, validate_naf, validate_phone, validate_postal_code, validate_siret,
 )
@@ -69,16 +75,12 @@ def _fire(case: CaseSnapshot, cmd: FireEvent, now: datetime) -> Effects:
         fx.notifications.append("client_letter")
     elif dest is State.JOINT_RDV:
         fx.case["reached_at"] = now
+    elif dest is State.CONTRATS_FINALISES:  # the bilan opens: its "chez nous" lines (states/bilan.py)
+        bilan.prefill_into(fx, case, now)
     elif dest is State.BILAN_FAIT:
-        # The bilan is the written proof of advice (DDA): freeze what it found in the trail.
+        # The bilan is the written proof of advice (DDA): one frozen, dated record, anchored in the trail.
         fx.case["bilan_at"] = now
-        fx.changes["bilan"] = [None, {
-            "inventory": [{"family": line.family.value, "product": line.product, "held": line.held.value,
-                           "insurer": line.insurer, "renewal_date": _audit_value(line.renewal_date)}
-                          for line in case.inventory],
-            "nothing_elsewhere": case.nothing_elsewhere,
-            "outcomes": [o.value for o in case.outcomes],
-        }]
+        bilan.freeze_into(fx, case, now)
     return fx
 
 
@@ -88,6 +90,8 @@ CORRECTABLE = (
     "marital_status", "professional_status", "siret", "naf_code", "activity", "turnover_eur", "headcount",
     "insurance_contact", "housing_status", "opposition_phone", "opposition_email", "opposition_letter",
 )
+CORRECTABLE += ("civility",)  # "M.", "Mme" or null (states.people)
+CORRECTABLE += ("children_at_home", "vehicles", "cadres")  # the bilan's situation (states.situation)
 
 
 def _normalise_client_field(name: str, value: Any, postal_code: str | None) -> tuple[Any, str | None]:
@@ -95,8 +99,13 @@ def _normalise_client_field(name: str, value: Any, postal_code: str | None) -> t
         if not isinstance(value, bool):
             return None, "vrai ou faux attendu"
         return value, None
+    if name in situation.FIELDS:
+        return situation.normalise(name, value)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None  # clearing a field is a correction too
+    if name == "civility":
+        civility, reason = parse_civility(str(value))
+        return (civility.value if civility else None), reason
     if name == "phone":
         return validate_phone(str(value), postal_code)
     if name == "email":
@@ -119,7 +128,10 @@ def _normalise_client_field(name: str, value: Any, postal_code: str | None) -> t
         except (TypeError, ValueError):
             return None, f"nombre entier attendu : {value!r}"
         return (n, None) if n >= 0 else (None, "effectif négatif")
-    return str(value).strip(), None
+    text = str(value).strip()
+    if len(text) > CLIENT_TEXT_LIMITS.get(name, len(text)):
+        return None, f"trop long ({len(text)} caractères, maximum {CLIENT_TEXT_LIMITS[name]})"
+    return text, None
 
 
 def _correct(case: CaseSnapshot, cmd: CorrectClient, now: datetime) -> Effects:
@@ -139,6 +151,8 @@ def _correct(case: CaseSnapshot, cmd: CorrectClient, now: datetime) -> Effects:
             _set(fx, "client", case.client, name, value)
     if errors:
         raise InvalidChange(errors)
+    fx.updates.extend(corrections.correction_updates(case.client, fx.client, now))  # against the next import
+    bilan.mark_correction(fx, case)  # a situation changed after the bilan
     return fx
 
 
@@ -160,6 +174,9 @@ def _confirm(case: CaseSnapshot, cmd: ConfirmAssignment, now: datetime) -> Effec
     _set(fx, "case", case, "assignment_confirmed", True)
     if case.assigned_advisor_id != cmd.advisor_id:
         _set(fx, "case", case, "assigned_advisor_id", cmd.advisor_id)
+    if case.agency_id is not None:  # another agency: the case moves with its client
+        _set(fx, "case", case, "agency_id", cmd.agency_id)
+    fx.updates.extend(corrections.correction_updates(case.client, fx.client, now))  # they stand against the CRM
     return fx
 
 
@@ -170,34 +187,7 @@ def _reassign(case: CaseSnapshot, cmd: Reassign, now: datetime) -> Effects:
     return fx
 
 
-# ---------------------------------------------------------------- contact attempts
-def _attempt(case: CaseSnapshot, cmd: RecordAttempt, now: datetime) -> Effects:
-    if cmd.at.tzinfo is None:
-        raise InvalidChange({"at": "heure sans fuseau horaire"})
-    if cmd.at > now:
-        raise InvalidChange({"at": "une tentative ne peut pas être dans le futur"})
-    if cmd.advisor_id is not None and cmd.advisor_id not in case.advisors:
-        raise InvalidChange({"advisor_id": f"chargé de clientèle {cmd.advisor_id} inconnu"})
-    if cmd.channel is Channel.PHONE:
-        if case.client.opposition_phone:
-            raise CallingRulesViolation(["le client s'est opposé au démarchage téléphonique"])
-        refusals = call_refusals(case.client.kind, case.client.postal_code, cmd.at, case.attempts)
-        if refusals:
-            raise CallingRulesViolation(refusals)
-    elif cmd.outcome not in (AttemptOutcome.SENT, AttemptOutcome.REPLIED):
-        raise InvalidChange({"outcome": f"un {cmd.channel.value} est « sent » ou « replied »"})
-    fx = Effects(action="record_attempt")
-    fx.inserts.append(Insert(Row.ATTEMPT, {
-        "channel": cmd.channel.value, "at": cmd.at, "outcome": cmd.outcome.value, "advisor_id": cmd.advisor_id,
-    }))
-    fx.changes["attempt"] = [None, {"channel": cmd.channel.value, "at": cmd.at.isoformat(),
-                                    "outcome": cmd.outcome.value, "advisor_id": cmd.advisor_id}]
-    # A reply stops the escalation: the case moves to joint/RDV in the same change.
-    if cmd.outcome in REACHED_OUTCOMES and case.state in UNREACHED_STATES:
-        event = "prendre_rdv" if cmd.outcome is AttemptOutcome.APPOINTMENT else "joindre"
-        _set(fx, "case", case, "state", next_state(case.state, event).value)
-        fx.case["reached_at"] = now
-    return fx
+# ---------------------------------------------------------------- contact attempts: states/calls.py
 
 
 # ---------------------------------------------------------------- contracts
@@ -220,77 +210,30 @@ def _requirement(case: CaseSnapshot, cmd: SetRequirement, now: datetime) -> Effe
     return fx
 
 
-# ---------------------------------------------------------------- bilan
-def _inventory(case: CaseSnapshot, cmd: AddInventoryLine, now: datetime) -> Effects:
-    if not cmd.product.strip():
-        raise InvalidChange({"product": "produit manquant"})
-    row = {"family": cmd.family.value, "product": cmd.product.strip(), "held": cmd.held.value,
-           "insurer": cmd.insurer, "renewal_date": cmd.renewal_date, "created_at": now}
-    fx = Effects(action="add_inventory_line")
-    fx.inserts.append(Insert(Row.INVENTORY, row))
-    fx.changes["inventory"] = [None, {k: _audit_value(v) for k, v in row.items() if k != "created_at"}]
-    return fx
-
-
-def _nothing_elsewhere(case: CaseSnapshot, cmd: SetNothingElsewhere, now: datetime) -> Effects:
-    fx = Effects(action="set_nothing_elsewhere")
-    _set(fx, "case", case, "nothing_elsewhere", cmd.value)
-    return fx
-
-
-def _outcome(case: CaseSnapshot, cmd: AddOutcome, now: datetime) -> Effects:
-    fx = Effects(action="add_outcome")
-    fx.inserts.append(Insert(Row.OUTCOME, {"kind": cmd.kind.value, "detail": cmd.detail, "created_at": now}))
-    fx.changes["outcome"] = [None, {"kind": cmd.kind.value, "detail": cmd.detail}]
-    return fx
-
-
-def _add_action(case: CaseSnapshot, cmd: AddAction, now: datetime) -> Effects:
-    if cmd.owner_id is not None:
-        adv = case.advisors.get(cmd.owner_id)
-        if adv is None or not adv.active:
-            raise InvalidChange({"owner_id": f"responsable {cmd.owner_id} inconnu ou inactif"})
-    row = {"kind": cmd.kind.value, "owner_id": cmd.owner_id, "due_date": cmd.due_date,
-           "label": cmd.label, "status": "open", "created_at": now}
-    fx = Effects(action="add_action")
-    fx.inserts.append(Insert(Row.ACTION, row))
-    fx.changes["action"] = [None, {k: _audit_value(v) for k, v in row.items() if k != "created_at"}]
-    return fx
-
-
-def _update_action(case: CaseSnapshot, cmd: UpdateAction, now: datetime) -> Effects:
-    action = next((a for a in case.actions if a.id == cmd.action_id), None)
-    if action is None:
-        raise InvalidChange({"action_id": f"action {cmd.action_id} inconnue dans ce dossier"})
-    if cmd.owner_id is not None:
-        adv = case.advisors.get(cmd.owner_id)
-        if adv is None or not adv.active:
-            raise InvalidChange({"owner_id": f"responsable {cmd.owner_id} inconnu ou inactif"})
-    values: dict[str, Any] = {}
-    fx = Effects(action="update_action")
-    for name in ("status", "owner_id", "due_date"):
-        new = getattr(cmd, name)
-        if new is not None and new != getattr(action, name):
-            values[name] = new.value if hasattr(new, "value") else new
-            fx.changes[f"action.{action.id}.{name}"] = [_audit_value(getattr(action, name)), _audit_value(new)]
-    if not values:
-        raise InvalidChange({"action": "rien à modifier"})
-    fx.updates.append(Update(Row.ACTION, action.id, values))
-    return fx
+# ---------------------------------------------------------------- bilan: states/bilan.py, actions: states/actions.py
 
 
 _HANDLERS = {
     FireEvent: _fire, CorrectClient: _correct, ConfirmAssignment: _confirm, Reassign: _reassign,
-    RecordAttempt: _attempt, SetRequirement: _requirement, AddInventoryLine: _inventory,
-    SetNothingElsewhere: _nothing_elsewhere, AddOutcome: _outcome, AddAction: _add_action,
-    UpdateAction: _update_action,
+    RecordAttempt: calls.record_attempt, SetRequirement: _requirement,
+    AddAction: actions.add_action, UpdateAction: actions.update_action,
 }
+_HANDLERS.update(bilan.HANDLERS)  # inventory, outcomes, suggestions, prefill, send (states/bilan.py)
 _HANDLERS[RedactAuditRecord] = decide_redaction
+_HANDLERS.update(notes.HANDLERS)  # AddNote, AddTopic, AnswerTopic
+_HANDLERS.update({BookAppointment: appointments.book, MoveAppointment: appointments.move,
+                  CancelAppointment: appointments.cancel})
+_HANDLERS[ImportClientChanges] = corrections.decide_import
+_HANDLERS[JoinContracts] = joins.join_contracts  # a new contract joins the open case (the cohort)
+from states import letters, optout  # noqa: E402  (issue 8: letters posted, oppositions)
+from states.commands import MarkLetterPosted, RecordOpposition  # noqa: E402
+_HANDLERS.update({MarkLetterPosted: letters.mark_posted, RecordOpposition: optout.record_opposition})
 
 
 def decide(case: CaseSnapshot, cmd: Command, now: datetime) -> Effects:
     if case.state == State.CLOTURE.value and not isinstance(cmd, FireEvent) \
-            and not getattr(cmd, "allowed_when_closed", False):
+            and not getattr(cmd, "allowed_when_closed", False) \
+            and not calls.completes_pieces_on_closed_case(case, cmd):
         raise InvalidChange({"state": "dossier clôturé : plus aucune modification"})
     handler = _HANDLERS.get(type(cmd))
     if handler is None:

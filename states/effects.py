@@ -20,12 +20,40 @@ class Row(StrEnum):
     ACTION = "action"
     REQUIREMENT = "requirement"  # key: (contract_id, code); an upsert
     AUDIT_REDACTION = "audit_redaction"  # key: the seq of the case's audit record to blank
+    APPOINTMENT = "appointment"  # key: the appointment's id (within the case)
+    NOTE = "note"  # insert only: a note is never edited
+    TOPIC = "topic"  # a claim or question; key: its id (within the case)
+    # A CRM field of the case's client corrected (states.corrections); key: the field. An upsert
+    # of client_correction on (client, field) that keeps the first crm_value_before.
+    CORRECTION = "correction"
+    LETTER = "letter"  # a postal letter of the case (outbox row); key: its id. Update only (posted_on)
+    # The bilan (states/bilan.py): the advisor's decision on a gap suggestion, key: its code;
+    # the frozen bilan record, key: its seq within the case (only its sending marks may change).
+    DECISION = "decision"
+    BILAN_RECORD = "bilan_record"
+    # A contract joining the case (states/joins.py, the cohort): insert only, {"contract_id": ...}.
+    CASE_CONTRACT = "case_contract"
 
 
 @dataclass(frozen=True)
 class Insert:
     row: Row
     values: dict[str, Any]
+    ref: str | None = None  # name this row so later values of the same change can use its id: Ref(ref)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value only the store knows when it applies the change: the id of a row inserted earlier
+    in the same change (`Insert(..., ref="outcome")`, then `Ref("outcome")`), or ACTOR / AUDIT_SEQ.
+    The write path resolves it wherever it appears: insert and update values, notification
+    payloads and the audit changes (which then name the new ids)."""
+
+    name: str
+
+
+ACTOR = Ref("@actor")  # who makes the change ("user:marie")
+AUDIT_SEQ = Ref("@audit_seq")  # the seq of the change's own audit record
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,15 @@ class Update:
     row: Row
     key: Any  # the row's id within the case (or the composite key the Row documents)
     values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Notify:
+    """A message to enqueue with a payload of its own (the write path adds `audit_seq`). A plain
+    string in `Effects.notifications` is a kind with no payload."""
+
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,4 +81,4 @@ class Effects:
     updates: list[Update] = field(default_factory=list)
     changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [before, after]
     reason: str | None = None
-    notifications: list[str] = field(default_factory=list)  # kinds of message to enqueue
+    notifications: list[str | Notify] = field(default_factory=list)  # kinds of message to enqueue

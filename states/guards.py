@@ -9,7 +9,7 @@ from typing import Callable
 
 from states import fiche, requirements
 from states.errors import Unmet
-from states.records import ActionStatus, CaseSnapshot, Held, OutcomeKind
+from states.records import ActionStatus, CaseSnapshot, Held, OutcomeKind, OutcomeRecord
 from states.validators import validate_email_address
 
 GuardFn = Callable[[CaseSnapshot, dict], list[Unmet]]
@@ -59,6 +59,16 @@ def bilan_complete(case: CaseSnapshot, params: dict) -> list[Unmet]:
                            "indiquer « rien ailleurs »"))
     if not case.outcomes:
         unmet.append(Unmet("outcome", "aucun résultat du bilan enregistré"))
+    # DDA: the client's decision on each need and change of situation; a question carries its answer.
+    records = case.outcome_records if case.outcome_records is not None else tuple(
+        OutcomeRecord(0, k) for k in case.outcomes or ())
+    for o in records:
+        if o.kind in (OutcomeKind.COMPLEMENTARY_NEED, OutcomeKind.SITUATION_CHANGE) and o.client_decision is None:
+            what = "besoin" if o.kind is OutcomeKind.COMPLEMENTARY_NEED else "changement de situation"
+            unmet.append(Unmet(f"outcome.{o.id}.client_decision",
+                               f"{what} n° {o.id} : décision du client à indiquer (acceptée, refusée, à réfléchir)"))
+        if o.kind is OutcomeKind.TECHNICAL_QUESTION and not o.answer:
+            unmet.append(Unmet(f"outcome.{o.id}.answer", f"question technique n° {o.id} : réponse à indiquer"))
     return unmet
 
 

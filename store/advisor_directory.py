@@ -3,12 +3,14 @@
 The CRM export names advisors and sellers in full ("Marie Dupont"); the advisor table keys them
 by a unique name. Matching ignores case and repeated spaces so "marie  DUPONT" is not a second
 person; an unknown name is created active in the agency of the row that first names it, and
-reported, so the agency can move or deactivate it (`m3 advisors`).
+reported, so the agency can move or deactivate it (`m3 advisors`). A created advisor's first
+and last names are split from the full name; `name` stays what the CRM sends (the match key).
 """
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from states.people import ADVISOR_NAME_LIMIT, split_full_name
 from store.tables import Advisor
 
 _T = Advisor.__table__
@@ -55,5 +57,11 @@ class AdvisorDirectory:
 
 
 def _create(conn: Connection, name: str, agency_id: str) -> int:
-    return conn.execute(insert(_T).values(name=name, agency_id=agency_id, active=True)
+    # The CRM gives one full name: split into first and last name for the letters and the call
+    # script (states.people.split_full_name; `m3 advisors name` corrects a wrong split). The
+    # title is not in the export: none until `m3 advisors title` sets it.
+    first, last = split_full_name(name)
+    return conn.execute(insert(_T).values(name=name, agency_id=agency_id, active=True,
+                                          first_name=first[:ADVISOR_NAME_LIMIT] if first else None,
+                                          last_name=last[:ADVISOR_NAME_LIMIT] if last else None)
                         .returning(_T.c.id)).scalar_one()

@@ -1,20 +1,31 @@
-"""Opening cases. The monthly cohort opens them in bulk; this is the single-case form it shares.
+"""Opening cases: the one way a case comes to exist, for the cohort (in bulk) and the tests alike.
 
-A case's first audit record ("ouverture") is written with it, so its trail starts at creation.
+`open_cases` writes each case row, its contract links and its first audit record ("ouverture"),
+so its trail starts at creation. The rows are built by `opening_rows`, from `opening_changes`
+and `store.audit.record_values` (the hash chain's only record builder): there is no second,
+hand-written form of an opening record. The three INSERTs are executemany calls on the driver,
+whatever the number of cases, so a cohort of 25,000 cases and a test's single case take the
+same path.
+
+Frozen at opening, never recomputed: the distinct families of the client's active contracts
+(`families_before`, the multi-equipment rate's "before") and the priority's parts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Iterable, Sequence
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import JSON, Connection, bindparam, func, select, text
 
+from states.calendar import PARIS
 from store import audit
-from store.snapshot import CASE
-from store.tables import CaseContract
+from store.snapshot import CASE, CASE_CONTRACT, CONTRACT
 
-CASE_CONTRACT = CaseContract.__table__
+OPENING = "ouverture"
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -29,28 +40,129 @@ class NewCase:
     assigned_advisor_id: int | None
     priority: int = 0
     late: bool = False
+    families_before: int | None = None  # None: counted by open_cases from the client's contracts
+    priority_parts: dict[str, int] | None = None  # {"family": n, "kind": n, "premium": n}
 
 
-def opening_changes(c: NewCase) -> dict:
+def opening_changes(c: NewCase) -> dict[str, list[Any]]:
+    """What the opening audit record says: every field the case starts with, as [None, value]."""
     return {"state": [None, "a_contacter"], "contracts": [None, list(c.contract_ids)],
             "cohort_month": [None, c.cohort_month], "due_date": [None, c.due_date.isoformat()],
             "assigned_advisor_id": [None, c.assigned_advisor_id], "priority": [None, c.priority],
-            "late": [None, c.late]}
+            "priority_parts": [None, dict(c.priority_parts) if c.priority_parts is not None else None],
+            "families_before": [None, c.families_before], "late": [None, c.late]}
+
+
+CASE_COLUMNS = ("id", "client_id", "agency_id", "cohort_month", "due_date", "window_start", "window_end", "state",
+                "assigned_advisor_id", "priority", "priority_parts", "families_before", "escalation_step", "late",
+                "assignment_confirmed", "nothing_elsewhere", "created_at", "updated_at", "version", "audit_seq",
+                "audit_head")
+AUDIT_COLUMNS = ("case_id", "seq", "at", "actor", "action", "changes", "reason", "prev_hash", "hash")
+
+
+def opening_rows(case_id: int, c: NewCase, actor: str, now: datetime) -> tuple[tuple, list[tuple], tuple]:
+    """(case row, contract links, audit record) of a new case, as tuples in CASE_COLUMNS /
+    (case_id, contract_id) / AUDIT_COLUMNS order."""
+    rec = audit.record_values(case_id, 1, audit.GENESIS, now, actor, OPENING, opening_changes(c), None)
+    at = rec["at"]  # UTC, as hashed
+    case = (case_id, c.client_id, c.agency_id, c.cohort_month, c.due_date, c.window_start, c.window_end,
+            "a_contacter", c.assigned_advisor_id, c.priority, c.priority_parts, c.families_before, 0, c.late,
+            False, False, at, at, 1, 1, rec["hash"])
+    links = [(case_id, k) for k in c.contract_ids]
+    record = tuple(rec[col] for col in AUDIT_COLUMNS)
+    return case, links, record
+
+
+def families_held(conn: Connection, client_ids: Iterable[str], on: date) -> dict[str, int]:
+    """client id -> distinct families of their active contracts in effect on `on` (index lookups
+    by client, a few thousand ids per statement)."""
+    ids = list(client_ids)
+    out: dict[str, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        out.update(conn.execute(_FAMILIES_HELD, {"ids": ids[start:start + CHUNK], "on": on}).all())
+    return out
+
+
+CHUNK = 5000  # ids per IN list: well under SQLite's 32,766 variables
+_FAMILIES_HELD = (select(CONTRACT.c.client_id, func.count(CONTRACT.c.family.distinct()))
+                  .where(CONTRACT.c.client_id.in_(bindparam("ids", expanding=True)), CONTRACT.c.status == "active",
+                         CONTRACT.c.effective_date <= bindparam("on"))
+                  .group_by(CONTRACT.c.client_id))
+
+
+def allocate_ids(conn: Connection, n: int) -> list[int]:
+    if n == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(text(
+            "SELECT nextval(pg_get_serial_sequence('followup_case', 'id')) FROM generate_series(1, :n)"),
+            {"n": n}).scalars())
+    # SQLite: every transaction begins IMMEDIATE (store.db), so nobody else can take these ids meanwhile.
+    top = conn.execute(select(func.coalesce(func.max(CASE.c.id), 0))).scalar_one()
+    return list(range(top + 1, top + 1 + n))
 
 
 def open_cases(conn: Connection, cases: Iterable[NewCase], actor: str, now: datetime) -> list[int]:
-    """Insert the cases, their contract links and first audit records; return the new ids."""
-    ids = []
-    for c in cases:
-        case_id = conn.execute(insert(CASE).values(
-            client_id=c.client_id, agency_id=c.agency_id, cohort_month=c.cohort_month, due_date=c.due_date,
-            window_start=c.window_start, window_end=c.window_end, state="a_contacter",
-            assigned_advisor_id=c.assigned_advisor_id, priority=c.priority, late=c.late, version=1,
-            created_at=now, updated_at=now, audit_seq=0, audit_head="",
-        ).returning(CASE.c.id)).scalar_one()
-        conn.execute(insert(CASE_CONTRACT), [{"case_id": case_id, "contract_id": k} for k in c.contract_ids])
-        rec = audit.record_values(case_id, 1, audit.GENESIS, now, actor, "ouverture", opening_changes(c), None)
-        conn.execute(insert(audit.AUDIT).values(rec))
-        conn.execute(CASE.update().where(CASE.c.id == case_id).values(audit_seq=1, audit_head=rec["hash"]))
-        ids.append(case_id)
+    """Open the cases (rows, contract links, opening audit records) in the caller's transaction;
+    return their ids, in order. A contract already in a case fails the whole call (unique
+    `case_contract.contract_id`): a contract is followed up once."""
+    cases = list(cases)
+    if not cases:
+        return []
+    now = now.astimezone(timezone.utc)
+    missing = sorted({c.client_id for c in cases if c.families_before is None})
+    if missing:
+        held = families_held(conn, missing, now.astimezone(PARIS).date())
+        cases = [c if c.families_before is not None else _with_families(c, held.get(c.client_id, 0)) for c in cases]
+    ids = allocate_ids(conn, len(cases))
+    rows, links, records = [], [], []
+    for case_id, c in zip(ids, cases):
+        row, case_links, record = opening_rows(case_id, c, actor, now)
+        rows.append(row)
+        links.extend(case_links)
+        records.append(record)
+    _insert_cases(conn, rows)
+    _insert_links(conn, links)
+    _insert_audit(conn, records)
     return ids
+
+
+def _with_families(c: NewCase, n: int) -> NewCase:
+    return replace(c, families_before=n)
+
+
+def _insert_cases(conn: Connection, rows: list[tuple]) -> None:
+    bulk_insert(conn, CASE, CASE_COLUMNS, rows)
+
+
+def _insert_links(conn: Connection, links: list[tuple]) -> None:
+    bulk_insert(conn, CASE_CONTRACT, ("case_id", "contract_id"), links)
+
+
+def _insert_audit(conn: Connection, records: list[tuple]) -> None:
+    bulk_insert(conn, audit.AUDIT, AUDIT_COLUMNS, records)
+
+
+def bulk_insert(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """executemany on the driver: SQLAlchemy's per-row statement compilation and type processing
+    cost more than the INSERT itself here. Values go through each column's bind processor (dates,
+    times and JSON as the dialect stores them); scalar ones are memoised, since a cohort has few
+    distinct dates."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    procs = [(i, _JSON.encode if isinstance(table.c[col].type, JSON) else table.c[col].type._cached_bind_processor(
+        dialect), isinstance(table.c[col].type, JSON)) for i, col in enumerate(columns)]
+    procs = [(i, p, is_json) for i, p, is_json in procs if p is not None]
+    if procs:
+        cols = list(zip(*rows))
+        for i, p, is_json in procs:
+            if is_json:  # compact JSON text, which both drivers pass to a JSON column; None is SQL NULL
+                cols[i] = [None if v is None else p(v) for v in cols[i]]
+            else:
+                cache: dict[Any, Any] = {}
+                cols[i] = [cache[v] if v in cache else cache.setdefault(v, p(v)) for v in cols[i]]
+        rows = list(zip(*cols))
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({", ".join([mark] * len(columns))})'
+    conn.exec_driver_sql(sql, rows)

@@ -25,6 +25,9 @@ COLUMNS: tuple[str, ...] = (
     "naf_code", "activity", "turnover_eur", "headcount", "insurance_contact", "agency", "advisor",
     "seller", "family", "product", "effective_date", "premium_eur", "status",
 )
+# Columns a file may carry or not (exports of older CRM versions lack them). When present they
+# are yielded after COLUMNS, in this order; when absent the import leaves what they set alone.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("civility",)
 
 # Quoted fields may hold long free text (addresses, activities); the csv default (128 KiB) is fine,
 # but a runaway quote must not swallow the whole file into one field.
@@ -51,10 +54,11 @@ def sniff_delimiter(header: str) -> str:
 
 
 def check_header(names: list[str]) -> dict[str, int]:
-    """Position of every expected column; SourceError naming what is missing or unknown."""
+    """Position of every expected column (and of the optional ones present); SourceError naming
+    what is missing or unknown."""
     names = [n.strip() for n in names]
     missing = [c for c in COLUMNS if c not in names]
-    unknown = [n for n in names if n not in COLUMNS]
+    unknown = [n for n in names if n not in COLUMNS and n not in OPTIONAL_COLUMNS]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     problems = []
     if missing:
@@ -99,9 +103,11 @@ class CsvSource:
         self.delimiter = sniff_delimiter(header)
         names = next(csv.reader([header], delimiter=self.delimiter))
         position = check_header(names)
-        self._order = [position[c] for c in COLUMNS]
+        self.optional = tuple(c for c in OPTIONAL_COLUMNS if c in position)  # present, in yield order
+        self.columns = COLUMNS + self.optional
+        self._order = [position[c] for c in self.columns]
         # Already in the expected order (the usual case): rows need no reordering.
-        self._identity = self._order == list(range(len(COLUMNS)))
+        self._identity = self._order == list(range(len(self.columns)))
 
     @property
     def bytes_read(self) -> int:
@@ -112,11 +118,12 @@ class CsvSource:
             return self.total_bytes
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number of the row's first line, fields). A row with the wrong number of fields
-        is yielded as is (the importer rejects it with its line); blank lines are skipped."""
+        """(line number of the row's first line, fields in `columns` order: COLUMNS, then the
+        optional columns the file has). A row with the wrong number of fields is yielded as is
+        (the importer rejects it with its line); blank lines are skipped."""
         csv.field_size_limit(_MAX_FIELD)
         reader = csv.reader(self._text, delimiter=self.delimiter)
-        width, order, identity = len(COLUMNS), self._order, self._identity
+        width, order, identity = len(self.columns), self._order, self._identity
         end = 1  # the header's line
         try:
             for fields in reader:

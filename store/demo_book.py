@@ -19,9 +19,11 @@ from pathlib import Path
 from stdnum import luhn
 
 from store.csv_source import COLUMNS
+
+DEMO_COLUMNS = COLUMNS + ("civility",)  # with the optional civility column (docs/import.md)
 from store.demo_pools import (
     ACTIVITIES, CONTACT_ROLES, MAIL_DOMAINS, MARITAL, MARITAL_WEIGHTS, OVERSEAS, PLACES, PRODUCTS,
-    SITUATIONS, Pools, make_pools,
+    SITUATIONS, Pools, civility_of, make_pools,
 )
 
 KINDS, KIND_WEIGHTS = ["particulier", "professionnel", "entreprise"], [80, 14, 6]
@@ -103,7 +105,10 @@ class _Book:
              "phone": self.phone(overseas, landline), "email": email,
              "marital_status": r.choices(MARITAL, MARITAL_WEIGHTS)[0] if r.random() > DEFECT_RATE else "",
              "professional_status": r.choice(SITUATIONS[kind]) if r.random() > DEFECT_RATE else "",
-             "agency": agency, "advisor": advisor}
+             "agency": agency, "advisor": advisor,
+             # From the first name; about 3 % unknown, as a CRM leaves it blank (no random draw:
+             # the rest of the book stays what it was before the column existed).
+             "civility": "" if n % 33 == 0 else (civility_of(first) or "")}
         if kind != "particulier":
             naf, activity = r.choice(ACTIVITIES)
             if r.random() < 0.4:
@@ -136,7 +141,7 @@ class _Book:
             row = dict(client, contract_id=f"CTR{first_id + i:09d}", seller=seller, family=family,
                        product=product, effective_date=effective.strftime(self.date_fmt), premium_eur=premium,
                        status="cancelled" if r.random() < 0.05 else "active")
-            rows.append([row.get(col, "") for col in COLUMNS])
+            rows.append([row.get(col, "") for col in DEMO_COLUMNS])
         return rows
 
 
@@ -149,7 +154,7 @@ def write_demo_book(path: str | Path, contracts: int = 3000, seed: int = 42, tod
     rows = clients = 0
     with path.open("w", encoding=encoding, errors="replace", newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
+        writer.writerow(DEMO_COLUMNS)
         while rows < contracts:
             clients += 1
             client = book.client(clients)

@@ -94,3 +94,21 @@ def make_pools(seed: int, size: int = 1500) -> Pools:
     # ~10 advisors over both agencies, plus one who has left (named on old clients only).
     return Pools(last, first, streets, companies,
                  {"Corniche": names[:6], "Rouvière": names[6:11]})
+
+
+def civility_of(first_name: str) -> str | None:
+    """'Mme' or 'M.' from Faker's fr_FR lists of first names (the demo only: real clients'
+    civility comes from the CRM, never from a guess); None for a name in neither list."""
+    from faker.providers.person.fr_FR import Provider
+
+    if first_name in Provider.first_names_female:
+        return "Mme"
+    if first_name in Provider.first_names_male:
+        return "M."
+    return None
+
+
+def demo_title(full_name: str) -> str | None:
+    """The demo advisors' title, agreed with their first name."""
+    civility = civility_of(full_name.split()[0]) if full_name.split() else None
+    return {"Mme": "Chargée de clientèle", "M.": "Chargé de clientèle"}.get(civility or "")

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 from store.crm_fields import normalise_naf, normalise_phone
 from store.csv_source import CsvSource
-from store.import_rows import (_CLIENT_TEXT_GET, _HASHED_CLIENT_I, RowParser, RowRejected, _row_hash,
-                               contract_hash, headcount, turnover)
+from store.import_rows import (_CLIENT_TEXT_GET, _HASHED_CLIENT_I, CIVILITY_I, RowParser, RowRejected, _row_hash,
+                               civility, contract_hash, headcount, turnover)
 
 
 @dataclass(slots=True)
@@ -41,7 +41,12 @@ class Batch:
 def prepared_batches(source: CsvSource, agencies: dict[str, str], batch_rows: int,
                      driver_values: bool) -> Iterator[Batch]:
     """Batches of `batch_rows` valid rows (the last one shorter), with the rejections met on the way."""
-    check = RowParser(agencies).check
+    check = RowParser(agencies, len(source.columns)).check
+    # The optional `civility` column: when the file has it, it is a client column like the others
+    # (hashed, written); when it has not, the rows carry no civility and the import keeps the
+    # stored one. Its hash part is appended only when present, so a file without the column
+    # hashes as before (no client looks changed).
+    with_civility = "civility" in source.optional
     last_key: list[str] = []
     client_values: tuple = ()
     client_hash = ""
@@ -56,10 +61,17 @@ def prepared_batches(source: CsvSource, agencies: dict[str, str], batch_rows: in
             rejections.append((line, exc.column, exc.reason))
             continue
         key = fields[1:21]  # client_id .. advisor: the client's columns, agency included
+        if with_civility:
+            key.append(fields[CIVILITY_I])
         if key != last_key:
             last_key = key
             client_values = _client_values(fields, client_id, kind, agency_id, driver_values)
-            client_hash = _row_hash(fields, _HASHED_CLIENT_I, agency_id)
+            if with_civility:
+                civ = civility(fields)
+                client_values += (civ,)
+                client_hash = _row_hash(fields, _HASHED_CLIENT_I, f"{agency_id}\x1fcivility={civ or ''}")
+            else:
+                client_hash = _row_hash(fields, _HASHED_CLIENT_I, agency_id)
         effective_iso = effective.isoformat()
         if driver_values:
             contract = (contract_id, client_id, family, product, effective_iso, status,

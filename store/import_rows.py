@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from operator import gt, itemgetter
 
+from states.people import CLIENT_TEXT_LIMITS, parse_civility
 from states.records import ClientKind, Family
 from store.csv_source import COLUMNS
 from store.tables import Advisor, Client, Contract
@@ -50,7 +51,8 @@ def _max_lengths() -> dict[str, int]:
     for csv_name, column in [("contract_id", Contract.__table__.c.id), ("client_id", Client.__table__.c.id),
                              ("advisor", Advisor.__table__.c.name), ("seller", Advisor.__table__.c.name),
                              *[(n, Client.__table__.c[n]) for n in CLIENT_TEXT]]:
-        length = getattr(column.type, "length", None)
+        # Names, address and contact have no column length: the bound of the letters that print them.
+        length = getattr(column.type, "length", None) or CLIENT_TEXT_LIMITS.get(csv_name)
         if length:
             out[csv_name] = length
     return out
@@ -164,7 +166,8 @@ def headcount(fields: list[str]) -> int | None:
 class RowParser:
     """Parses rows for one import. `agencies`: the agency table as {id: name}."""
 
-    def __init__(self, agencies: dict[str, str]):
+    def __init__(self, agencies: dict[str, str], width: int | None = None):
+        self._width = width or _WIDTH  # COLUMNS, plus the optional columns the file has
         self._agency_table = {fold(k): k for k in agencies} | {fold(v): k for k, v in agencies.items()}
         self._kinds: dict[str, str | None] = {}
         self._families: dict[str, str | None] = {}
@@ -179,7 +182,7 @@ class RowParser:
 
     def check(self, fields: list[str]) -> tuple:
         """The validated contract values (see `check`); RowRejected when the row cannot be stored."""
-        return check(fields, self._agency_table, self._kinds, self._families, self._agencies)
+        return check(fields, self._agency_table, self._kinds, self._families, self._agencies, self._width)
 
     def client_hash(self, fields: list[str], agency_id: str) -> str:
         key = fields[1:21]
@@ -208,11 +211,12 @@ def contract_hash(fields: list[str], family: str, effective_iso: str, status: st
     return _row_hash(fields, _HASHED_CONTRACT_I, f"{family}\x1f{effective_iso}\x1f{status}")
 
 
-def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: dict, _agencies: dict) -> tuple:
+def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: dict, _agencies: dict,
+          width: int = _WIDTH) -> tuple:
     """(contract_id, client_id, kind, agency_id, family, product, effective date, status, premium);
-    RowRejected(column, reason) when the row cannot be stored."""
-    if len(fields) != _WIDTH:
-        raise RowRejected("-", f"{len(fields)} colonnes au lieu de {_WIDTH}")
+    RowRejected(column, reason) when the row cannot be stored. `width`: the file's columns."""
+    if len(fields) != width:
+        raise RowRejected("-", f"{len(fields)} colonnes au lieu de {width}")
     contract_id, client_id = fields[0].strip(), fields[1].strip()
     if not contract_id:
         raise RowRejected("contract_id", "identifiant de contrat manquant")
@@ -250,3 +254,13 @@ def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: 
             if len(fields[i].strip()) > limit:
                 raise RowRejected(name, f"valeur trop longue ({len(fields[i].strip())} caractères, maximum {limit})")
     return contract_id, client_id, kind, agency_id, family, product, effective, status, premium
+
+
+# ---------------------------------------------------------------- optional columns (csv_source.OPTIONAL_COLUMNS)
+CIVILITY_I = len(COLUMNS)  # where `civility` is in a row of a file that has it
+
+
+def civility(fields: list[str]) -> str | None:
+    """'M.', 'Mme' or None (empty or unrecognised: unknown; never a rejection, never guessed)."""
+    value, _ = parse_civility(fields[CIVILITY_I])
+    return value.value if value else None

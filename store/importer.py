@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -29,6 +30,7 @@ from sqlalchemy import Engine, select
 from store.advisor_directory import AdvisorDirectory, name_key
 from store.csv_source import CsvSource
 from store.bulk_upsert import StoredHashes, Upsert
+from store.import_corrections import CaseMove, Conflict, Reconciler
 from store.import_prepare import Batch, prepared_batches
 from store.import_rows import CLIENT_TEXT
 from store import bulk_indexes
@@ -57,6 +59,11 @@ class ImportSummary:
     clients_updated: int = 0
     rejections: list[Rejection] = field(default_factory=list)  # the first KEEP_REJECTIONS
     advisors_created: list[tuple[str, str]] = field(default_factory=list)  # (name, agency id)
+    # Against the write path (store.import_corrections): corrected fields kept or replaced, the
+    # open cases whose client changed (each audited, actor system:import), the cases moved.
+    conflicts: list[Conflict] = field(default_factory=list)
+    cases_audited: int = 0
+    cases_moved: list[CaseMove] = field(default_factory=list)
 
 
 # What the import sets: the CRM's columns. Others (housing status, opposition flags, whatever
@@ -67,6 +74,12 @@ _CONTRACT_COLUMNS = ["id", "client_id", "family", "product", "effective_date", "
                      "seller_id", "source_hash"]
 # Prepared rows carry these columns except the last two, which only the writer can fill
 # (store.import_prepare builds them in this order).
+
+
+def client_columns(optional: tuple[str, ...] = ()) -> list[str]:
+    """The client columns of one import: the optional columns the file has (csv_source
+    OPTIONAL_COLUMNS: `civility`) come after `headcount`; a file without one leaves it alone."""
+    return [*_CLIENT_COLUMNS[:-2], *optional, *_CLIENT_COLUMNS[-2:]]
 
 # Files below this size are parsed in this process: forking costs more than it saves there.
 PARALLEL_MIN_BYTES = 4 << 20
@@ -79,15 +92,20 @@ _NEW = object()
 
 class _Importer:
     def __init__(self, engine: Engine, summary: ImportSummary, keep: int,
-                 on_reject: Callable[[Rejection], None] | None, bulk: bool = False):
+                 on_reject: Callable[[Rejection], None] | None, bulk: bool = False,
+                 now: datetime | None = None, optional: tuple[str, ...] = ()):
         self.engine, self.summary, self.keep, self.on_reject = engine, summary, keep, on_reject
+        self.client_columns = client_columns(optional)
         with engine.connect() as conn:
             self.agencies = dict(conn.execute(select(Agency.id, Agency.name)).all())
         self.advisors = AdvisorDirectory(engine)
         self.hashes = StoredHashes(engine, [Client.__table__, Contract.__table__])
-        self.client_upsert = Upsert(engine, Client.__table__, _CLIENT_COLUMNS)
+        self.client_upsert = Upsert(engine, Client.__table__, self.client_columns)
         self.contract_upsert = Upsert(engine, Contract.__table__, _CONTRACT_COLUMNS)
         self.driver_values = self.client_upsert.raw  # SQLite: prepared values go to the driver as they are
+        # Conflicts with corrections, and the audit of open cases: changed, already stored clients only.
+        self.reconciler = Reconciler(self.client_columns, self.driver_values, now or datetime.now(timezone.utc))
+        summary.conflicts, summary.cases_moved = self.reconciler.conflicts, self.reconciler.moves
         # One connection writes every batch (one transaction each), so its page cache carries
         # over from batch to batch.
         self.conn = engine.connect()
@@ -157,9 +175,13 @@ class _Importer:
         ids = self._advisor_ids(clients.values(), contracts.values())
         client_params = [r[4] + (ids[r[6]], r[2]) for r in clients.values()]
         contract_params = [r[5] + (ids[r[7]], r[3]) for r in contracts.values()]
+        existing = [cid for cid in clients if cid not in new_clients]
         with self.conn.begin():
+            client_params, pending = self.reconciler.prepare(self.conn, existing, client_params)
             self.client_upsert.run(self.conn, client_params)
             self.contract_upsert.run(self.conn, contract_params)
+            self.reconciler.finish(self.conn, pending)
+        s.cases_audited = self.reconciler.cases_audited
 
     def close(self) -> None:
         self.hashes.close()
@@ -194,18 +216,20 @@ def import_file(engine: Engine, path: str | Path, *, batch_rows: int = BATCH_ROW
                 keep_rejections: int = KEEP_REJECTIONS,
                 on_reject: Callable[[Rejection], None] | None = None,
                 on_progress: Callable[[int, int], None] | None = None,
-                parallel: bool | None = None) -> ImportSummary:
+                parallel: bool | None = None, now: datetime | None = None) -> ImportSummary:
     """Import the export at `path`. Raises csv_source.SourceError when the file cannot be read.
 
     on_reject(rejection) is called for every rejected row, as it comes (the summary keeps only
-    the first `keep_rejections`); on_progress(bytes_read, rows_read) after every batch.
+    the first `keep_rejections`); on_progress(bytes_read, rows_read) after every batch. `now`:
+    the time of the audit records the import writes on open cases (default: the clock).
     """
     summary = ImportSummary()
     source = CsvSource(path)  # SourceError before anything is written
     if parallel is None:
         parallel = source.total_bytes >= PARALLEL_MIN_BYTES
     try:
-        importer = _Importer(engine, summary, keep_rejections, on_reject, bulk=parallel)
+        importer = _Importer(engine, summary, keep_rejections, on_reject, bulk=parallel, now=now,
+                             optional=source.optional)
     except BaseException:
         source.close()
         raise

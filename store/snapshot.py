@@ -14,6 +14,12 @@ from states.records import (
     ClientKind, ClientRecord, ContractRecord, Family, Held, InventoryRecord, OutcomeKind, RequirementRecord,
     RequirementStatus,
 )
+from states.records import TopicKind, TopicRecord, TopicStatus
+from states.records import AppointmentChannel, AppointmentRecord, AppointmentStatus, CallBasis, Direction
+from store.tables import Appointment
+from store.tables import CaseNote, CaseTopic
+from states.records import ClientDecision, DecisionRecord, DevisStatus, OutcomeRecord, SuggestionDecision
+from store.tables import AuditRecord, BilanRecord, BilanSuggestionDecision
 from store.tables import (
     Advisor, BilanOutcome, CaseContract, Client, ContactAttempt, Contract, ContractRequirement, FollowupCase,
     InventoryLine, PlannedAction,
@@ -29,8 +35,16 @@ INVENTORY = InventoryLine.__table__
 OUTCOME = BilanOutcome.__table__
 ACTION = PlannedAction.__table__
 ADVISOR = Advisor.__table__
+NOTE = CaseNote.__table__
+TOPIC = CaseTopic.__table__
+APPOINTMENT = Appointment.__table__
+DECISION = BilanSuggestionDecision.__table__
+BILAN_RECORD = BilanRecord.__table__
+_AUDIT = AuditRecord.__table__
 
-ALL_PARTS = frozenset({"client", "contracts", "attempts", "inventory", "outcomes", "actions"})
+ALL_PARTS = frozenset({"client", "contracts", "attempts", "inventory", "outcomes", "actions", "topics",
+                       "appointments"})
+ALL_PARTS |= {"decisions"}  # the bilan's suggestions and their decisions (states/bilan.py)
 
 _CLIENT_FIELDS = [f for f in ClientRecord.__dataclass_fields__ if f != "kind"]
 
@@ -53,7 +67,18 @@ _ATTEMPTS = select(ATTEMPT).where(ATTEMPT.c.case_id == _BY_CASE).order_by(ATTEMP
 _INVENTORY = select(INVENTORY).where(INVENTORY.c.case_id == _BY_CASE).order_by(INVENTORY.c.id)
 _OUTCOMES = select(OUTCOME).where(OUTCOME.c.case_id == _BY_CASE).order_by(OUTCOME.c.id)
 _ACTIONS = select(ACTION).where(ACTION.c.case_id == _BY_CASE).order_by(ACTION.c.id)
+_TOPICS = select(TOPIC).where(TOPIC.c.case_id == _BY_CASE).order_by(TOPIC.c.id)
+_APPOINTMENTS = select(APPOINTMENT).where(APPOINTMENT.c.case_id == _BY_CASE).order_by(APPOINTMENT.c.at)
 _ADVISORS = select(ADVISOR).where(ADVISOR.c.id.in_(bindparam("ids", expanding=True)))
+# The bilan's parts (states/bilan.py): every active contract of the client, the suggestion
+# decisions, how many bilans were frozen, the audit seqs of the case's client corrections.
+_CLIENT_CONTRACTS = (select(CONTRACT).where(CONTRACT.c.client_id == bindparam("client_id"),
+                                            CONTRACT.c.status == "active").order_by(CONTRACT.c.id))
+_DECISIONS = select(DECISION).where(DECISION.c.case_id == _BY_CASE).order_by(DECISION.c.id)
+_BILAN_COUNT = select(BILAN_RECORD.c.seq).where(BILAN_RECORD.c.case_id == _BY_CASE).order_by(
+    BILAN_RECORD.c.seq.desc()).limit(1)
+_CORRECTION_SEQS = select(_AUDIT.c.seq).where(_AUDIT.c.case_id == _BY_CASE,
+                                              _AUDIT.c.action == "correct_client").order_by(_AUDIT.c.seq)
 
 
 def case_row(conn: Connection, case_id: int) -> Row | None:
@@ -98,6 +123,16 @@ def advisors(conn: Connection, ids: Iterable[int]) -> dict[int, AdvisorRecord]:
     return {r.id: AdvisorRecord(r.id, r.name, r.agency_id, r.active) for r in rows}
 
 
+def _letters(conn: Connection, case_id: int):
+    from states.records import LetterRecord
+    from store.tables import Notification
+
+    n = Notification.__table__
+    return tuple(LetterRecord(r.id, r.created_at, r.status, r.posted_on) for r in conn.execute(
+        select(n.c.id, n.c.created_at, n.c.status, n.c.posted_on)
+        .where(n.c.case_id == case_id, n.c.kind == "client_letter").order_by(n.c.id)))
+
+
 def snapshot(conn: Connection, case: Row, needs: frozenset[str] = ALL_PARTS,
              advisor_ids: Iterable[int] = (), client: ClientRecord | None = None) -> CaseSnapshot:
     """`client`: the case's client when the caller already has it (case_row_with_client)."""
@@ -110,23 +145,56 @@ def snapshot(conn: Connection, case: Row, needs: frozenset[str] = ALL_PARTS,
         parts["contracts"] = _contracts(conn, cid)
     if "attempts" in needs:
         parts["attempts"] = tuple(
-            AttemptRecord(Channel(r.channel), r.at, AttemptOutcome(r.outcome))
+            AttemptRecord(Channel(r.channel), r.at, AttemptOutcome(r.outcome), Direction(r.direction),
+                          CallBasis(r.basis) if r.basis else None, r.appointment_id)
             for r in conn.execute(_ATTEMPTS, {"case_id": cid}))
+    if "appointments" in needs:
+        parts["appointments"] = tuple(
+            AppointmentRecord(r.id, r.at, AppointmentChannel(r.channel), AppointmentStatus(r.status), r.advisor_id,
+                              r.client_agreed)
+            for r in conn.execute(_APPOINTMENTS, {"case_id": cid}))
     if "inventory" in needs:
         parts["inventory"] = tuple(
-            InventoryRecord(Family(r.family), r.product, Held(r.held), r.insurer, r.renewal_date)
+            InventoryRecord(Family(r.family), r.product, Held(r.held), r.insurer, r.renewal_date, r.contract_id, r.id)
             for r in conn.execute(_INVENTORY, {"case_id": cid}))
     if "outcomes" in needs:
-        parts["outcomes"] = tuple(
-            OutcomeKind(r.kind)
+        records = tuple(
+            OutcomeRecord(r.id, OutcomeKind(r.kind), r.detail, r.suggestion_code,
+                          ClientDecision(r.client_decision) if r.client_decision else None, r.answer, r.topic_id,
+                          r.action_id, r.correction_seq)
             for r in conn.execute(_OUTCOMES, {"case_id": cid}))
+        parts["outcomes"] = tuple(o.kind for o in records)
+        parts["outcome_records"] = records
+    if "client_contracts" in needs:
+        parts["client_contracts"] = tuple(
+            ContractRecord(c.id, Family(c.family), c.product, c.effective_date, True, c.premium_eur)
+            for c in conn.execute(_CLIENT_CONTRACTS, {"client_id": case.client_id}))
+    if "decisions" in needs:
+        parts["decisions"] = tuple(
+            DecisionRecord(r.code, SuggestionDecision(r.decision), r.reason, r.outcome_id, r.action_id, r.at)
+            for r in conn.execute(_DECISIONS, {"case_id": cid}))
+    if "bilans" in needs:
+        parts["bilan_count"] = conn.execute(_BILAN_COUNT, {"case_id": cid}).scalar() or 0
+        if case.assigned_advisor_id:  # the record names the case's advisor
+            advisor_ids = [*advisor_ids, case.assigned_advisor_id]
+    if "correction_seqs" in needs:
+        parts["correction_seqs"] = tuple(conn.execute(_CORRECTION_SEQS, {"case_id": cid}).scalars())
+    if "topics" in needs:
+        parts["topics"] = tuple(
+            TopicRecord(r.id, TopicKind(r.kind), r.occurred_on, r.summary, TopicStatus(r.status), r.answer)
+            for r in conn.execute(_TOPICS, {"case_id": cid}))
     if "actions" in needs:
         parts["actions"] = tuple(
-            ActionRecord(r.id, ActionKind(r.kind), r.owner_id, r.due_date, ActionStatus(r.status))
+            ActionRecord(r.id, ActionKind(r.kind), r.owner_id, r.due_date, ActionStatus(r.status), r.label,
+                         DevisStatus(r.devis_status) if r.devis_status else None)
             for r in conn.execute(_ACTIONS, {"case_id": cid}))
+    if "letters" in needs:  # the case's postal letters (states/letters.py)
+        parts["letters"] = _letters(conn, cid)
     return CaseSnapshot(
         id=cid, state=case.state, version=case.version, assigned_advisor_id=case.assigned_advisor_id,
         assignment_confirmed=case.assignment_confirmed, nothing_elsewhere=case.nothing_elsewhere,
         closing_reason=case.closing_reason, escalation_step=case.escalation_step, audit_seq=case.audit_seq,
         advisors=advisors(conn, advisor_ids), **parts,
+        agency_id=case.agency_id, created_at=case.created_at, window_start=case.window_start,
+        window_end=case.window_end, reached_at=case.reached_at,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -26,10 +26,14 @@ class Agency(SQLModel, table=True):
 
 class Advisor(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=200, unique=True)  # as the CRM names them: the import matches on it
     email: str | None = Field(default=None, max_length=254)
     agency_id: str = Field(foreign_key="agency.id", index=True)
     active: bool = True
+    # Display (letters, emails, call script): states.people.advisor_display_name (migration 0004).
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=100)  # "Chargée de clientèle"; none: not printed
 
 
 class Client(SQLModel, table=True):
@@ -59,6 +63,11 @@ class Client(SQLModel, table=True):
     agency_id: str = Field(foreign_key="agency.id", index=True)
     advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
     source_hash: str | None = Field(default=None, max_length=32)  # import: detects unchanged rows
+    civility: str | None = Field(default=None, max_length=8)  # "M.", "Mme", none = unknown (migration 0004)
+    # The bilan's situation (migration 0005; states.situation): none = unknown, "à demander".
+    children_at_home: int | None = None
+    vehicles: int | None = None
+    cadres: int | None = None
 
 
 class Contract(SQLModel, table=True):
@@ -111,6 +120,11 @@ class FollowupCase(SQLModel, table=True):
     version: int = 1
     audit_seq: int = 0
     audit_head: str = Field(default="", max_length=64)
+    # Frozen at opening (migration 0007, store.cases): the distinct families of the client's active
+    # contracts then (the multi-equipment rate's "before"), and the priority's parts
+    # {"family": n, "kind": n, "premium": n}, so the case can say why it comes first.
+    families_before: int | None = None
+    priority_parts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class CaseContract(SQLModel, table=True):
@@ -129,10 +143,38 @@ class ContactAttempt(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
     outcome: str = Field(max_length=16)
+    # Migration 0003: who placed it and, for an outbound call, why (states/calls.py).
+    direction: str = Field(default="outbound", max_length=8,
+                           sa_column_kwargs={"server_default": "outbound"})  # outbound / inbound
+    basis: str | None = Field(default=None, max_length=16)  # solicitation / appointment; none: not a call
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
+
+
+class Appointment(SQLModel, table=True):
+    """An appointment the client agreed to (migration 0003): the proof of consent for its call.
+
+    `at` is UTC; the client's time zone (from the postal code) is used to show it and check it.
+    `status` is scheduled / done / cancelled; "missed" is derived (states.appointments.status_at).
+    """
+
+    __tablename__ = "appointment"
+    __table_args__ = (Index("ix_appointment_advisor_at", "advisor_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="followup_case.id", index=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    channel: str = Field(max_length=8)  # phone / agency / video
+    client_agreed: bool = True
+    status: str = Field(default="scheduled", max_length=16)
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
+    cancel_reason: str | None = None
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
 
 
 class InventoryLine(SQLModel, table=True):
     __tablename__ = "inventory_line"
+    # One "chez nous" line per contract of ours (pre-filled, migration 0005); other lines have none.
+    __table_args__ = (Index("uq_inventory_case_contract", "case_id", "contract_id", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="followup_case.id", index=True)
     family: str = Field(max_length=16)
@@ -141,6 +183,7 @@ class InventoryLine(SQLModel, table=True):
     insurer: str | None = None
     renewal_date: date | None = None
     created_at: datetime | None = _ts()
+    contract_id: str | None = Field(default=None, max_length=64)  # pre-filled from this contract (chez nous)
 
 
 class BilanOutcome(SQLModel, table=True):
@@ -150,6 +193,14 @@ class BilanOutcome(SQLModel, table=True):
     kind: str = Field(max_length=32)
     detail: str | None = None
     created_at: datetime | None = _ts()
+    # What the outcome implies (migration 0005; states/bilan.py). No foreign keys: the domain checks
+    # the links within the case, and SQLite cannot add a constraint to an existing column.
+    suggestion_code: str | None = Field(default=None, max_length=64)
+    client_decision: str | None = Field(default=None, max_length=16)  # accepted / refused / to_think
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # technical_question
+    topic_id: int | None = None  # the case_topic it answers
+    action_id: int | None = None  # the planned_action (devis, avenant) it led to
+    correction_seq: int | None = None  # the audit seq of the client correction (situation_change)
 
 
 class PlannedAction(SQLModel, table=True):
@@ -161,6 +212,68 @@ class PlannedAction(SQLModel, table=True):
     owner_id: int | None = Field(default=None, foreign_key="advisor.id", index=True)
     due_date: date | None = None
     status: str = Field(default="open", max_length=16)
+    created_at: datetime | None = _ts()
+    devis_status: str | None = Field(default=None, max_length=16)  # devis: propose/envoye/signe/refuse (0005)
+
+
+class BilanSuggestionDecision(SQLModel, table=True):
+    """The advisor's decision on a gap suggestion of the case: accepted (its need and devis) or
+    dismissed (with the reason). One per suggestion code and case (migration 0005)."""
+
+    __tablename__ = "bilan_suggestion_decision"
+    __table_args__ = (UniqueConstraint("case_id", "code", name="uq_suggestion_decision_case_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="followup_case.id")
+    code: str = Field(max_length=64)
+    decision: str = Field(max_length=16)  # accepted / dismissed
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    outcome_id: int | None = None
+    action_id: int | None = None
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class BilanRecord(SQLModel, table=True):
+    """A frozen bilan (DDA proof): written once by terminer_bilan, its content never updated; its
+    sha256 is in the audit record of that change (audit_seq). Only the sending marks change."""
+
+    __tablename__ = "bilan_record"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_bilan_record_case_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="followup_case.id")
+    seq: int  # 1, 2... within the case
+    made_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=100)
+    audit_seq: int
+    content: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content_sha256: str = Field(max_length=64)
+    sent_at: datetime | None = _ts()  # last emailed (queued in the outbox) at
+    sent_to: str | None = Field(default=None, max_length=320)
+
+
+class CaseNote(SQLModel, table=True):
+    """A free-text note on a case (never a health detail, RGPD art. 9); never edited (migration 0004)."""
+
+    __tablename__ = "case_note"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="followup_case.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=100)  # the actor, as in the audit trail ("user:marie")
+    created_at: datetime | None = _ts()
+
+
+class CaseTopic(SQLModel, table=True):
+    """A claim (sinistre) or a question since the subscription, open until answered (migration 0004)."""
+
+    __tablename__ = "case_topic"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="followup_case.id", index=True)
+    kind: str = Field(max_length=16)  # sinistre / question
+    occurred_on: date
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="open", max_length=16)  # open / answered
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_at: datetime | None = _ts()
+    author: str = Field(max_length=100)
     created_at: datetime | None = _ts()
 
 
@@ -179,7 +292,7 @@ class AuditRecord(SQLModel, table=True):
     reason: str | None = None
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
-    redacted_at: datetime | None = _ts()  # RGPD redaction blanked `changes` (but the lifecycle keys) and `reason`
+    redacted_at: datetime | None = _ts()  # RGPD redaction blanked `changes` and `reason` (store.redaction)
 
 
 class AuditRedactionGrant(SQLModel, table=True):
@@ -208,6 +321,8 @@ class Notification(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=200)
     created_at: datetime | None = _ts()
     sent_at: datetime | None = _ts()
+    # A letter (channel letter) printed and posted by the agency (migration 0008; states/letters.py).
+    posted_on: date | None = None
 
 
 class AppUser(SQLModel, table=True):
@@ -227,3 +342,42 @@ class AppUser(SQLModel, table=True):
     token_hash: str = Field(max_length=200)
     active: bool = True
     created_at: datetime | None = _ts()
+    # The pages' login (migration 0008): an argon2 hash, never the password; none = no page login.
+    password_hash: str | None = Field(default=None, max_length=200)
+    password_changed_at: datetime | None = _ts()
+
+
+class ClientCorrection(SQLModel, table=True):
+    """A CRM field of a client corrected through the write path, with the CRM value it replaced
+    (migration 0006). The import keeps the corrected value while the CRM still sends
+    `crm_value_before`, and drops the row when the CRM sends anything else (states.corrections).
+    Values are canonical text (states.corrections.crm_text). `exported_at`: when the correction
+    was last sent back to the CRM (NULL: not yet; a new correction of the field resets it)."""
+
+    __tablename__ = "client_correction"
+    client_id: str = Field(foreign_key="client.id", primary_key=True, max_length=64)
+    field: str = Field(primary_key=True, max_length=32)
+    crm_value_before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    corrected_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    corrected_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    case_id: int = Field(foreign_key="followup_case.id", index=True)  # the case whose trail holds it
+    audit_seq: int  # the audit record of that case that made it
+    exported_at: datetime | None = _ts(index=True)
+
+
+class AccessRequest(SQLModel, table=True):
+    """A right-of-access request (RGPD art. 15) of one client, to answer within one month
+    (migration 0008). Open while `answered_at` is NULL; the compliance page lists it until then."""
+
+    __tablename__ = "access_request"
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(foreign_key="client.id", index=True, max_length=64)
+    received_on: date  # the day the request reached the agency: the month runs from it
+    due_on: date = Field(index=True)  # received_on + 1 month (same day, or the month's last day)
+    channel: str = Field(max_length=16)  # courrier / email / agence / telephone
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # never a health detail
+    recorded_by: str = Field(max_length=100)  # the user, as the audit trail names them
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    answered_at: datetime | None = _ts()
+    answered_by: str | None = Field(default=None, max_length=100)
+    answer_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -25,14 +25,28 @@ from store.errors import CaseNotFound, UnknownEffect, VersionConflict
 from store.snapshot import (
     ACTION, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, REQUIREMENT, case_row, case_row_with_client, snapshot,
 )
+from store.snapshot import NOTE, TOPIC
+from store.snapshot import APPOINTMENT
+from store.snapshot import CASE_CONTRACT
+from store.snapshot import BILAN_RECORD, DECISION
+from states.effects import ACTOR, AUDIT_SEQ, Ref
+from states.effects import Notify
 from store.tables import Notification
+from store import client_corrections
 
 log = logging.getLogger("m3.write_path")  # ids only: no personal data in logs
 
 NOTIFICATION = Notification.__table__
 # Each kind of row the domain may add, and its table. A Row missing here fails loudly (UnknownEffect).
 _INSERT_TABLES = {Row.ATTEMPT: ATTEMPT, Row.INVENTORY: INVENTORY, Row.OUTCOME: OUTCOME, Row.ACTION: ACTION}
+_INSERT_TABLES.update({Row.NOTE: NOTE, Row.TOPIC: TOPIC})  # notes, claims and questions (states/notes.py)
+_INSERT_TABLES.update({Row.APPOINTMENT: APPOINTMENT})  # appointments (states/appointments.py)
+_INSERT_TABLES.update({Row.CASE_CONTRACT: CASE_CONTRACT})  # a contract joining the case (states/joins.py)
+_INSERT_TABLES.update({Row.DECISION: DECISION, Row.BILAN_RECORD: BILAN_RECORD})  # the bilan (states/bilan.py)
 _CHANNEL = {"client_email": "email", "client_letter": "letter"}
+# Service emails to the client, addressed when queued (states/appointments.py checked the address).
+_CHANNEL.update({"appointment_confirmation": "email", "appointment_cancellation": "email"})
+_CHANNEL["bilan_email"] = "email"  # the frozen bilan, its PDF attached (states/bilan.py)
 
 # Statements built once. The SET clause comes from the keys of the parameters passed at execute
 # time, and SQLAlchemy caches the compiled form per set of keys: a change pays neither the
@@ -42,6 +56,17 @@ _CHANNEL = {"client_email": "email", "client_letter": "letter"}
 _UPDATE_CASE = update(CASE).where(CASE.c.id == bindparam("w_id"), CASE.c.version == bindparam("w_version"))
 _UPDATE_CLIENT = update(CLIENT).where(CLIENT.c.id == bindparam("w_id"))
 _UPDATE_ACTION = update(ACTION).where(ACTION.c.id == bindparam("w_id"), ACTION.c.case_id == bindparam("w_case_id"))
+_UPDATE_APPOINTMENT = update(APPOINTMENT).where(APPOINTMENT.c.id == bindparam("w_id"),
+                                                APPOINTMENT.c.case_id == bindparam("w_case_id"))
+_UPDATE_TOPIC = update(TOPIC).where(TOPIC.c.id == bindparam("w_id"), TOPIC.c.case_id == bindparam("w_case_id"))
+_UPDATE_OUTCOME = update(OUTCOME).where(OUTCOME.c.id == bindparam("w_id"), OUTCOME.c.case_id == bindparam("w_case_id"))
+_UPDATE_DECISION = update(DECISION).where(DECISION.c.code == bindparam("w_code"),
+                                          DECISION.c.case_id == bindparam("w_case_id"))
+# A frozen bilan record: only its sending marks may ever change (its content is the DDA proof).
+_BILAN_SENT = frozenset({"sent_at", "sent_to"})
+_UPDATE_BILAN_SENT = update(BILAN_RECORD).where(BILAN_RECORD.c.seq == bindparam("w_seq"),
+                                                BILAN_RECORD.c.case_id == bindparam("w_case_id"))
+_SET_AUDIT_TIP = update(CASE).where(CASE.c.id == bindparam("w_id"))
 _INSERTS = {name: insert(table) for name, table in _INSERT_TABLES.items()}
 _INSERT_AUDIT = insert(audit.AUDIT)
 _INSERT_NOTIFICATION = insert(NOTIFICATION)
@@ -91,12 +116,41 @@ def execute_in(conn: Connection, case_id: int, expected_version: int, command: C
     return _apply(conn, row, case, fx, actor, now)
 
 
+def _has_ref(value: Any) -> bool:
+    if isinstance(value, Ref):
+        return True
+    if isinstance(value, dict):
+        return any(_has_ref(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_ref(v) for v in value)
+    return False
+
+
+def _resolve(value: Any, refs: dict[str, Any]) -> Any:
+    """`value` with every Ref replaced by what it names (a row inserted earlier in the change)."""
+    if isinstance(value, Ref):
+        if value.name not in refs:
+            raise UnknownEffect(value)
+        return refs[value.name]
+    if isinstance(value, dict):
+        return {k: _resolve(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, refs) for v in value]
+    return value
+
+
 def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) -> ChangeResult:
     seq = row.audit_seq + 1
-    record = audit.record_values(row.id, seq, row.audit_head or audit.GENESIS, now, actor, fx.action,
-                                 fx.changes, fx.reason)
+    refs: dict[str, Any] = {ACTOR.name: actor, AUDIT_SEQ.name: seq}
+    # Changes that name rows inserted by this change (Ref) are hashed once those ids are known:
+    # the case row gets its audit tip in a second UPDATE, after the inserts.
+    deferred = _has_ref(fx.changes)
+    record = None if deferred else audit.record_values(row.id, seq, row.audit_head or audit.GENESIS, now, actor,
+                                                       fx.action, fx.changes, fx.reason)
     new_version = row.version + 1
-    values = dict(fx.case, version=new_version, audit_seq=seq, audit_head=record["hash"], updated_at=now)
+    values = dict(fx.case, version=new_version, updated_at=now)
+    if record is not None:
+        values.update(audit_seq=seq, audit_head=record["hash"])
     res = _run(conn, _UPDATE_CASE, CASE, values, {"w_id": row.id, "w_version": row.version})
     if res.rowcount != 1:
         current = case_row(conn, row.id)
@@ -106,15 +160,30 @@ def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) 
     for effect in fx.inserts:
         if not isinstance(effect, Insert) or effect.row not in _INSERT_TABLES:
             raise UnknownEffect(effect)
-        _run(conn, _INSERTS[effect.row], _INSERT_TABLES[effect.row], dict(effect.values, case_id=row.id))
+        vals = _resolve(effect.values, refs) if _has_ref(effect.values) else effect.values
+        res = _run(conn, _INSERTS[effect.row], _INSERT_TABLES[effect.row], dict(vals, case_id=row.id))
+        if effect.ref:
+            refs[effect.ref] = res.inserted_primary_key[0]
     for effect in fx.updates:
-        _apply_update(conn, row.id, effect)
+        if isinstance(effect, Update) and _has_ref(effect.values):
+            effect = Update(effect.row, effect.key, _resolve(effect.values, refs))
+        if isinstance(effect, Update) and effect.row is Row.CORRECTION:  # needs the client and the seq
+            client_corrections.upsert(conn, row.client_id, row.id, seq, effect.key, effect.values)
+        else:
+            _apply_update(conn, row.id, effect)
+    if record is None:
+        record = audit.record_values(row.id, seq, row.audit_head or audit.GENESIS, now, actor, fx.action,
+                                     _resolve(fx.changes, refs), fx.reason)
+        conn.execute(_SET_AUDIT_TIP, {"audit_seq": seq, "audit_head": record["hash"], "w_id": row.id})
     _run(conn, _INSERT_AUDIT, audit.AUDIT, record)
-    for kind in fx.notifications:
+    for note in fx.notifications:
+        kind, extra = (note.kind, note.payload) if isinstance(note, Notify) else (note, {})
+        # A payload's "to" is the address the change chose (a bilan sent to the address the client gave).
         _run(conn, _INSERT_NOTIFICATION, NOTIFICATION, dict(
             dedupe_key=f"case:{row.id}:{seq}:{kind}", kind=kind, channel=_CHANNEL.get(kind, "email"),
-            case_id=row.id, recipient=case.client.email if case.client and _CHANNEL.get(kind) == "email" else None,
-            payload={"audit_seq": seq}, status="pending", created_at=now, next_attempt_at=now,
+            case_id=row.id, recipient=extra.get("to") or (
+                case.client.email if case.client and _CHANNEL.get(kind) == "email" else None),
+            payload={**extra, "audit_seq": seq}, status="pending", created_at=now, next_attempt_at=now,
         ))
     log.info("case %s: %s by %s -> v%s", row.id, fx.action, actor.split(":")[0], new_version)
     return ChangeResult(row.id, fx.case.get("state", row.state), new_version, seq, fx.action, record["changes"])
@@ -127,8 +196,23 @@ def _apply_update(conn: Connection, case_id: int, effect: Update) -> None:
         _upsert_requirement(conn, effect.key, effect.values)
     elif effect.row is Row.ACTION:
         _run(conn, _UPDATE_ACTION, ACTION, effect.values, {"w_id": effect.key, "w_case_id": case_id})
+    elif effect.row is Row.APPOINTMENT:
+        _run(conn, _UPDATE_APPOINTMENT, APPOINTMENT, effect.values, {"w_id": effect.key, "w_case_id": case_id})
+    elif effect.row is Row.TOPIC:
+        _run(conn, _UPDATE_TOPIC, TOPIC, effect.values, {"w_id": effect.key, "w_case_id": case_id})
+    elif effect.row is Row.LETTER:  # a postal letter posted (states/letters.py): its outbox row
+        conn.execute(update(NOTIFICATION).where(NOTIFICATION.c.id == effect.key, NOTIFICATION.c.case_id == case_id,
+                                                NOTIFICATION.c.kind == "client_letter").values(effect.values))
     elif effect.row is Row.AUDIT_REDACTION:
         redaction.blank_record(conn, case_id, effect.key, effect.values["redacted_at"])
+    elif effect.row is Row.OUTCOME:
+        _run(conn, _UPDATE_OUTCOME, OUTCOME, effect.values, {"w_id": effect.key, "w_case_id": case_id})
+    elif effect.row is Row.DECISION:
+        _run(conn, _UPDATE_DECISION, DECISION, effect.values, {"w_code": effect.key, "w_case_id": case_id})
+    elif effect.row is Row.BILAN_RECORD:
+        if not effect.values.keys() <= _BILAN_SENT:  # the frozen content is never updated
+            raise UnknownEffect(effect)
+        _run(conn, _UPDATE_BILAN_SENT, BILAN_RECORD, effect.values, {"w_seq": effect.key, "w_case_id": case_id})
     else:
         raise UnknownEffect(effect)
 

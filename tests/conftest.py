@@ -115,3 +115,15 @@ def m3(cli_db):
 
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _call_scripts_dir(tmp_path_factory):
+    """The agencies' call-script templates are created at first use (notifications/call_script.py):
+    in a folder of the test session's, never in ./var."""
+    import config
+
+    if "M3_SCRIPTS_DIR" not in os.environ:
+        os.environ["M3_SCRIPTS_DIR"] = str(tmp_path_factory.mktemp("call-scripts"))
+        config.get_settings.cache_clear()
+    yield

@@ -25,11 +25,12 @@ BY_KIND = {"particulier": VALID_PARTICULIER, "professionnel": VALID_PRO, "entrep
 
 
 def advisor(conn: Connection, name: str | None = None, agency_id: str = "corniche", active: bool = True,
-            email: str | None = None) -> int:
+            email: str | None = None, **people) -> int:
+    """`people`: first_name, last_name, title (migration 0004); none by default, as the import leaves them."""
     n = next(_seq)
     return conn.execute(insert(Advisor.__table__).values(
         name=name or f"Conseiller {n}", agency_id=agency_id, active=active,
-        email=email or f"conseiller{n}@agence.example").returning(Advisor.__table__.c.id)).scalar_one()
+        email=email or f"conseiller{n}@agence.example", **people).returning(Advisor.__table__.c.id)).scalar_one()
 
 
 def client(conn: Connection, kind: str = "particulier", **overrides) -> str:

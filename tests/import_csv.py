@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from store.csv_source import COLUMNS
+from store.csv_source import COLUMNS, OPTIONAL_COLUMNS
 
 BASE = dict(
     contract_id="K1", client_id="C1", client_kind="particulier", last_name="Dupont", first_name="Marie",
@@ -16,7 +16,7 @@ BASE = dict(
 
 
 def row(**overrides) -> dict:
-    unknown = set(overrides) - set(COLUMNS)
+    unknown = set(overrides) - set(COLUMNS) - set(OPTIONAL_COLUMNS)
     assert not unknown, unknown
     return dict(BASE, **overrides)
 

@@ -10,7 +10,19 @@ from sqlalchemy import Connection, and_, bindparam, func, select
 from states import fiche, requirements
 from states.decide import allowed_now
 from states.lifecycle import EVENTS, STATE_LABELS, State
+from api.queries.notes import notes_of, topics_of
+from states.lateness import is_late
+from states.people import advisor_display_name, client_display_name
+from store.lateness import late_clause
+from states.notes import HEALTH_REMINDER
 from store.snapshot import ACTION, ADVISOR, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, case_row, snapshot
+from datetime import datetime, time, timedelta
+
+from api.queries import appointments as appointment_queries
+from api.queries import cohort_view
+from api.queries import bilan as bilan_queries
+from states.calendar import PARIS
+from states.commands import APPOINTMENT_TOLERANCE
 
 SORTS = {"due_date": CASE.c.due_date, "priority": CASE.c.priority, "state": CASE.c.state,
          "cohort_month": CASE.c.cohort_month, "id": CASE.c.id, "updated_at": CASE.c.updated_at}
@@ -40,14 +52,15 @@ class CaseFilter:
     agency: str | None = None
     advisor: int | None = None
     cohort_month: str | None = None
-    late: bool | None = None
-    overdue: bool | None = None
+    late: bool | None = None  # en retard (states.lateness: open, not reached, past the window's end)
+    overdue: bool | None = None  # the same definition, kept under its former name
     priority_min: int | None = None
     client_id: str | None = None
+    caught_up: bool | None = None  # rattrapé: opened by the cohort's catch-up (column `late`)
 
 
 def _where(f: CaseFilter, today: date) -> list:
-    overdue = and_(CASE.c.state != State.CLOTURE.value, CASE.c.window_end < today)
+    late = late_clause(today)
     conds = []
     if f.scope is not None:
         conds.append(CASE.c.agency_id == f.scope)
@@ -59,10 +72,11 @@ def _where(f: CaseFilter, today: date) -> list:
         conds.append(CASE.c.assigned_advisor_id == f.advisor)
     if f.cohort_month is not None:
         conds.append(CASE.c.cohort_month == f.cohort_month)
-    if f.late is not None:
-        conds.append(CASE.c.late.is_(f.late))
-    if f.overdue is not None:
-        conds.append(overdue if f.overdue else ~overdue)
+    for wanted in (f.late, f.overdue):
+        if wanted is not None:
+            conds.append(late if wanted else ~late)
+    if f.caught_up is not None:
+        conds.append(CASE.c.late.is_(f.caught_up))
     if f.priority_min is not None:
         conds.append(CASE.c.priority >= f.priority_min)
     if f.client_id is not None:
@@ -77,7 +91,8 @@ def list_cases(conn: Connection, f: CaseFilter, sort: list[str], page: int, per_
     order = [SORTS[s.lstrip("-")].desc() if s.startswith("-") else SORTS[s].asc() for s in sort] + [CASE.c.id]
     rows = conn.execute(
         select(CASE, CLIENT.c.kind, CLIENT.c.first_name, CLIENT.c.last_name, CLIENT.c.company_name,
-               ADVISOR.c.name.label("advisor_name"))
+               ADVISOR.c.name.label("advisor_name"), ADVISOR.c.first_name.label("advisor_first_name"),
+               ADVISOR.c.last_name.label("advisor_last_name"))
         .join(CLIENT, CLIENT.c.id == CASE.c.client_id)
         .outerjoin(ADVISOR, ADVISOR.c.id == CASE.c.assigned_advisor_id)
         .where(*conds).order_by(*order).limit(per_page).offset((page - 1) * per_page)
@@ -86,20 +101,22 @@ def list_cases(conn: Connection, f: CaseFilter, sort: list[str], page: int, per_
 
 
 def _client_name(r) -> str:
-    if r.kind == "entreprise" and r.company_name:
-        return r.company_name
-    return " ".join(p for p in (r.first_name, r.last_name) if p) or r.company_name or r.client_id
+    return client_display_name(r.kind, r.first_name, r.last_name, r.company_name, r.client_id)
 
 
 def _summary(r, today: date) -> dict[str, Any]:
+    late = is_late(r.state, r.window_end, today)
+    advisor_name = advisor_display_name(r.advisor_first_name, r.advisor_last_name, r.advisor_name) \
+        if r.advisor_name else None
     return {
         "id": r.id, "client_id": r.client_id, "client_name": _client_name(r), "client_kind": r.kind,
         "agency_id": r.agency_id, "cohort_month": r.cohort_month, "due_date": r.due_date,
         "window_start": r.window_start, "window_end": r.window_end, "state": r.state,
         "state_label": label(r.state), "assigned_advisor_id": r.assigned_advisor_id,
-        "advisor_name": r.advisor_name, "priority": r.priority, "late": r.late,
-        "overdue": r.state != State.CLOTURE.value and r.window_end < today,
+        "advisor_name": advisor_name, "priority": r.priority, "late": late, "caught_up": bool(r.late),
+        "overdue": late,
         "escalation_step": r.escalation_step, "version": r.version,
+        **cohort_view.window_fields(r.window_start, today),  # not callable before its window opens
     }
 
 
@@ -108,8 +125,12 @@ def _rows(conn: Connection, table, case_id: int) -> list[dict[str, Any]]:
     return [{k: v for k, v in r._mapping.items() if k != "case_id"} for r in rows]
 
 
-def case_detail(conn: Connection, case_id: int, today: date) -> dict[str, Any] | None:
-    """The case with its client checklist, contracts' checklists, work records and allowed events."""
+def case_detail(conn: Connection, case_id: int, today: date, now: datetime | None = None,
+                tolerance: timedelta = APPOINTMENT_TOLERANCE) -> dict[str, Any] | None:
+    """The case with its client checklist, contracts' checklists, work records and allowed events.
+
+    `now` and `tolerance` derive the appointments' status (missed); without `now`, the start of
+    `today` in Paris."""
     row = case_row(conn, case_id)
     if row is None:
         return None
@@ -119,7 +140,11 @@ def case_detail(conn: Connection, case_id: int, today: date) -> dict[str, Any] |
     client = snap.client
     case = {k: v for k, v in row._mapping.items() if k not in ("audit_head",)}
     case["state_label"] = label(row.state)
-    case["overdue"] = row.state != State.CLOTURE.value and row.window_end < today
+    # late: en retard (states.lateness), computed; caught_up: rattrapé, the stored column `late`.
+    case["caught_up"] = bool(row.late)
+    case["late"] = case["overdue"] = is_late(row.state, row.window_end, today)
+    case.update(cohort_view.window_fields(row.window_start, today))  # window_open, window_opens_on
+    case["priority_detail"] = cohort_view.priority_detail(row.priority_parts, row.priority)  # its French-labelled parts
     return {
         "case": case,
         "version": row.version,
@@ -129,7 +154,7 @@ def case_detail(conn: Connection, case_id: int, today: date) -> dict[str, Any] |
                   for i in fiche.checklist(client, snap.assignment_confirmed)],
         "contracts": [{
             "id": k.id, "family": k.family.value, "product": k.product, "effective_date": k.effective_date,
-            "active": k.active, "premium_eur": k.premium_eur,
+            "active": k.active, "premium_eur": k.premium_eur, **cohort_view.product_fields(k.product),
             "requirements": [{"code": i.code, "label": i.label, "kind": i.kind, "status": i.status.value,
                               "satisfied": i.satisfied, "waiver_reason": i.waiver_reason}
                              for i in requirements.checklist(k, client.kind)],
@@ -139,9 +164,29 @@ def case_detail(conn: Connection, case_id: int, today: date) -> dict[str, Any] |
         "nothing_elsewhere": row.nothing_elsewhere,
         "outcomes": _rows(conn, OUTCOME, case_id),
         "actions": actions,
+        # Notes (newest first), claims and questions since the subscription, the call script (issue 7).
+        "notes": notes_of(conn, case_id), "notes_reminder": HEALTH_REMINDER, "topics": topics_of(conn, case_id),
+        "call_script": _call_script(conn, case_id),
         "advisors": {str(a.id): {"name": a.name, "agency_id": a.agency_id, "active": a.active}
                      for a in snap.advisors.values()},
         "events": [{"event": e, "label": EVENTS[e].label, "to": EVENTS[e].dest.value, "can_fire": not unmet,
                     "unmet": [{"code": u.code, "message": u.message} for u in unmet]}
                    for e, unmet in allowed_now(snap).items()],
+        **_appointments(conn, case_id, client.postal_code, now or datetime.combine(today, time(), PARIS), tolerance),
+        # The bilan: situation, gap suggestions with their reasons and decisions, frozen records (docs/bilan.md).
+        "bilan": bilan_queries.bilan_view(conn, snap),
     }
+
+
+def _appointments(conn: Connection, case_id: int, postal_code: str | None, now: datetime,
+                  tolerance: timedelta) -> dict[str, Any]:
+    """`appointments` (oldest first, status as of now) and `next_appointment` (or None)."""
+    items = appointment_queries.of_case(conn, case_id, postal_code, now, tolerance)
+    return {"appointments": items, "next_appointment": appointment_queries.next_of(items)}
+
+
+def _call_script(conn: Connection, case_id: int) -> dict[str, Any] | None:
+    from notifications import call_script
+
+    script = call_script.for_case(conn, case_id)
+    return None if script is None else {k: script[k] for k in ("text", "source", "template", "error")}

@@ -4,25 +4,33 @@ reach rate          cases whose client was reached / cases
 on-time rate        cases reached inside the contact window / cases reached
 documents           signatures and documents satisfied (received, validated, waived) / required
 opportunities       bilan outcomes "complementary_need"; outcomes and actions by kind and status
-multi-equipment     among cases whose bilan is done: clients with >= 2 contract families, counting
-                    the active contracts in effect on the bilan day (before) and all active ones
-                    now (after: what the bilan led to)
+conversion          proposal -> devis -> signed (domain.md): devis proposed (a cancelled one never sent
+                    does not count), sent to the client (envoyé, signé, refusé), signed; with the
+                    rates sent/proposed, signed/sent and signed/proposed
+late                cases en retard on the day asked (states.lateness: open, not reached, past
+                    the window's end), the digests' definition; caught_up: cases rattrapés
+multi-equipment     among cases whose bilan is done: clients with >= 2 contract families, before
+                    (the families of the client's active contracts when the case opened, frozen
+                    then in `families_before`: a later cancellation does not rewrite it) and
+                    after (all active contracts now: what the bilan led to)
 Set-based: a handful of queries over the filtered cases, then arithmetic in Python.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
 from states import requirements
+from states.calendar import PARIS
+from states.lateness import is_late
 from states.records import ClientKind, ContractRecord, Family, RequirementRecord, RequirementStatus
 from store.snapshot import ACTION, ADVISOR, CASE, CASE_CONTRACT, CLIENT, CONTRACT, OUTCOME, REQUIREMENT
 
-_PARIS = ZoneInfo("Europe/Paris")
+_PARIS = PARIS  # states.calendar: the one place
 
 
 @dataclass(frozen=True)
@@ -46,19 +54,29 @@ def _case_ids(f: StatsFilter):
     return conds
 
 
-def compute(conn: Connection, f: StatsFilter) -> dict[str, Any]:
+def _lateness(cases, today: date | None) -> dict[str, Any]:
+    """late: en retard on `today` (states.lateness, the digests' definition); caught_up: rattrapés."""
+    out: dict[str, Any] = {"caught_up": sum(1 for c in cases if c.late)}
+    if today is not None:
+        out["late"] = sum(1 for c in cases if is_late(c.state, c.window_end, today))
+    return out
+
+
+def compute(conn: Connection, f: StatsFilter, today: date | None = None) -> dict[str, Any]:
     conds = _case_ids(f)
     ids = select(CASE.c.id).where(*conds).scalar_subquery()
     cases = conn.execute(select(CASE.c.id, CASE.c.cohort_month, CASE.c.agency_id, CASE.c.assigned_advisor_id,
                                 CASE.c.state, CASE.c.reached_at, CASE.c.window_start, CASE.c.window_end,
-                                CASE.c.bilan_at, CASE.c.client_id, CLIENT.c.kind)
+                                CASE.c.bilan_at, CASE.c.client_id, CLIENT.c.kind, CASE.c.late,
+                                CASE.c.families_before)
                          .join(CLIENT, CLIENT.c.id == CASE.c.client_id).where(*conds)).all()
     outcomes = defaultdict(list)
     for r in conn.execute(select(OUTCOME.c.case_id, OUTCOME.c.kind).where(OUTCOME.c.case_id.in_(ids))):
         outcomes[r.case_id].append(r.kind)
     actions = defaultdict(list)
-    for r in conn.execute(select(ACTION.c.case_id, ACTION.c.kind, ACTION.c.status).where(ACTION.c.case_id.in_(ids))):
-        actions[r.case_id].append((r.kind, r.status))
+    for r in conn.execute(select(ACTION.c.case_id, ACTION.c.kind, ACTION.c.status, ACTION.c.devis_status)
+                          .where(ACTION.c.case_id.in_(ids))):
+        actions[r.case_id].append((r.kind, r.status, r.devis_status))
     docs = _documents(conn, ids, {c.id: c.kind for c in cases})
     families = _families(conn, conds)
     names = dict(conn.execute(select(ADVISOR.c.id, ADVISOR.c.name)).all())
@@ -67,9 +85,10 @@ def compute(conn: Connection, f: StatsFilter) -> dict[str, Any]:
     for c in cases:
         groups[(c.cohort_month, c.agency_id, c.assigned_advisor_id)].append(c)
     rows = [{"cohort_month": k[0], "agency_id": k[1], "advisor_id": k[2], "advisor_name": names.get(k[2]),
-             **_figures(v, outcomes, actions, docs, families)}
+             **_figures(v, outcomes, actions, docs, families), **_lateness(v, today)}
             for k, v in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0))]
-    return {"totals": _figures(cases, outcomes, actions, docs, families), "groups": rows}
+    return {"totals": {**_figures(cases, outcomes, actions, docs, families), **_lateness(cases, today)},
+            "groups": rows}
 
 
 def _documents(conn: Connection, ids, kinds: dict[int, str]) -> dict[int, tuple[int, int]]:
@@ -103,6 +122,19 @@ def _families(conn: Connection, conds) -> dict[str, list[tuple[str, Any]]]:
     return out
 
 
+def _conversion(act, needs: int) -> dict[str, Any]:
+    """proposal -> devis -> signed: devis actions proposed (not cancelled while only proposed),
+    sent to the client (envoyé, then signé or refusé), signed; the needs they come from."""
+    devis = [(status, d or "propose") for kind, status, d in act if kind == "devis"]
+    proposed = [d for status, d in devis if not (status == "cancelled" and d == "propose")]
+    sent = [d for d in proposed if d in ("envoye", "signe", "refuse")]
+    signed = [d for d in sent if d == "signe"]
+    return {"needs": needs, "proposed": len(proposed), "sent": len(sent), "signed": len(signed),
+            "refused": sum(1 for d in sent if d == "refuse"),
+            "sent_rate": _rate(len(sent), len(proposed)), "signed_rate": _rate(len(signed), len(sent)),
+            "conversion_rate": _rate(len(signed), len(proposed))}
+
+
 def _figures(cases, outcomes, actions, docs, families) -> dict[str, Any]:
     n = len(cases)
     reached = [c for c in cases if c.reached_at is not None]
@@ -112,8 +144,9 @@ def _figures(cases, outcomes, actions, docs, families) -> dict[str, Any]:
     out_kinds = Counter(k for c in cases for k in outcomes.get(c.id, ()))
     act = [a for c in cases for a in actions.get(c.id, ())]
     with_bilan = [c for c in cases if c.bilan_at is not None]
-    before = sum(1 for c in with_bilan if len({f for f, eff in families.get(c.client_id, ())
-                                                if eff <= c.bilan_at.astimezone(_PARIS).date()}) >= 2)
+    # before: what the client held when the case opened, frozen then (store.cases); never recomputed.
+    known_before = [c for c in with_bilan if c.families_before is not None]
+    before = sum(1 for c in known_before if c.families_before >= 2)
     after = sum(1 for c in with_bilan if len({f for f, _ in families.get(c.client_id, ())}) >= 2)
     return {
         "cases": n,
@@ -124,9 +157,10 @@ def _figures(cases, outcomes, actions, docs, families) -> dict[str, Any]:
         "documents_completeness": _rate(satisfied, required),
         "opportunities": out_kinds.get("complementary_need", 0),
         "outcomes": dict(sorted(out_kinds.items())),
-        "actions": {"by_kind": dict(sorted(Counter(k for k, _ in act).items())),
-                    "by_status": dict(sorted(Counter(s for _, s in act).items()))},
+        "actions": {"by_kind": dict(sorted(Counter(k for k, *_ in act).items())),
+                    "by_status": dict(sorted(Counter(s for _, s, *_ in act).items()))},
+        "conversion": _conversion(act, out_kinds.get("complementary_need", 0)),
         "bilans": len(with_bilan),
-        "multi_equipment_before": _rate(before, len(with_bilan)),
+        "multi_equipment_before": _rate(before, len(known_before)),
         "multi_equipment_after": _rate(after, len(with_bilan)),
     }

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.access import not_found, require
 from api.deps import CurrentUser, EngineDep, NowDep, etag, local_today
+from api.routes.appointments import tolerance
 from api.queries.cases import SORT_KEYS, CaseFilter, case_detail, list_cases
 from api.schemas import NO_NUL, CasePage
 from states.lifecycle import State
@@ -22,15 +23,19 @@ def list_(user: CurrentUser, engine: EngineDep, now: NowDep,
           agency: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
           advisor: Annotated[int | None, Query(ge=1, le=2_147_483_647, description="Chargé de clientèle")] = None,
           cohort_month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="AAAA-MM")] = None,
-          late: bool | None = None,
-          overdue: Annotated[bool | None, Query(description="Ouvert et fenêtre de contact dépassée")] = None,
+          late: Annotated[bool | None, Query(description="En retard : ouvert, client non joint, fenêtre de contact "
+                                                          "dépassée")] = None,
+          overdue: Annotated[bool | None, Query(description="Ancien nom de `late` (même définition)")] = None,
+          caught_up: Annotated[bool | None, Query(description="Rattrapé : ouvert par le rattrapage du mois "
+                                                               "précédent")] = None,
           priority_min: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
           sort: Annotated[list[SortKey] | None, Query(description="Clé de tri, `-` pour décroissant")] = None,
           page: Annotated[int, Query(ge=1, le=100_000)] = 1,
           per_page: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     require(user, "cases.read")
     f = CaseFilter(scope=user.scope, state=[s.value for s in state] if state else None, agency=agency,
-                   advisor=advisor, cohort_month=cohort_month, late=late, overdue=overdue, priority_min=priority_min)
+                   advisor=advisor, cohort_month=cohort_month, late=late, overdue=overdue, priority_min=priority_min,
+                   caught_up=caught_up)
     with engine.connect() as conn:
         total, items = list_cases(conn, f, sort or ["-priority", "due_date"], page, per_page, local_today(now))
     return {"items": items, "total": total, "page": page, "per_page": per_page}
@@ -38,10 +43,11 @@ def list_(user: CurrentUser, engine: EngineDep, now: NowDep,
 
 @router.get("/{case_id}", summary="Un dossier et tout ce qu'il faut pour le traiter",
             response_description="Le dossier ; l'en-tête ETag porte sa version, à renvoyer dans If-Match")
-def get_one(case_id: CaseId, user: CurrentUser, engine: EngineDep, now: NowDep, response: Response) -> dict:
+def get_one(case_id: CaseId, user: CurrentUser, engine: EngineDep, now: NowDep, response: Response,
+            request: Request) -> dict:
     require(user, "cases.read")
     with engine.connect() as conn:
-        detail = case_detail(conn, case_id, local_today(now))
+        detail = case_detail(conn, case_id, local_today(now), now, tolerance(request))
     if detail is None or not user.sees(detail["case"]["agency_id"]):
         raise not_found(case_id)
     response.headers["ETag"] = etag(detail["version"])

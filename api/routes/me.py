@@ -1,12 +1,10 @@
 """Who am I, and sessions for the pages (a signed cookie opened with a token)."""
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from api import auth
+from api import auth, sessions
 from api.deps import CurrentUser
 from api.errors import Problem
 from api.roles import PERMISSIONS
@@ -32,9 +30,8 @@ async def open_session(body: SessionIn, request: Request) -> dict:
     user = await run_in_threadpool(auth.verify, request.app.state.engine, body.token)
     if user is None:
         raise Problem(401, "invalid_token", "jeton invalide, révoqué ou expiré")
-    csrf = secrets.token_urlsafe(24)
-    request.session.clear()
-    request.session.update({"uid": user.id, "csrf": csrf})
+    token_hash = await run_in_threadpool(auth.token_hash_of, request.app.state.engine, user.id)
+    csrf = sessions.open_session(request.session, user.id, token_hash, request.app.state.clock())
     return {**_me(user), "csrf_token": csrf}
 
 

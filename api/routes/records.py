@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from api.access import change, check_case
 from api.deps import CurrentUser, EngineDep, NowDep, VersionDep
 from api.errors import Problem
+from api.routes.appointments import tolerance
+from config import get_settings
 from api.schemas import (
     ActionIn, ActionPatch, AssignmentIn, AttemptIn, ChangeOut, ClientCorrection, InventoryIn, NO_NUL,
     NothingElsewhereIn, OutcomeIn, RequirementIn,
@@ -47,10 +49,16 @@ def confirm_assignment(case_id: CaseId, body: AssignmentIn, user: CurrentUser, e
 
 
 @router.post("/attempts", summary="Enregistrer une tentative de contact",
-             description="Un appel hors des règles (D223-9) répond 422 `calling_rules` avec chaque motif.", **_OUT)
+             description="Sans `direction` ni `basis`, un appel est une sollicitation sortante : hors des règles "
+                         "(D223-9, trop tôt dans la fenêtre) il répond 422 `calling_rules` avec chaque motif. Un "
+                         "appel entrant, ou à un rendez-vous accepté (`basis: appointment`, `appointment_id`), est "
+                         "enregistré quelle que soit l'heure. Un refus clôt le dossier (refus) ; les pièces "
+                         "manquantes restent une action « pièces à obtenir ».", **_OUT)
 def record_attempt(case_id: CaseId, body: AttemptIn, user: CurrentUser, engine: EngineDep, now: NowDep,
-                   version: VersionDep, response: Response) -> dict:
-    cmd = RecordAttempt(body.channel, body.at or now, body.outcome, body.advisor_id or user.advisor_id)
+                   version: VersionDep, response: Response, request: Request) -> dict:
+    cmd = RecordAttempt(body.channel, body.at or now, body.outcome, body.advisor_id or user.advisor_id,
+                        direction=body.direction, basis=body.basis, appointment_id=body.appointment_id,
+                        tolerance=tolerance(request), pieces_due_days=get_settings().pieces_due_days)
     return change(engine, user, case_id, version, cmd, now, response)
 
 
@@ -75,21 +83,28 @@ def nothing_elsewhere(case_id: CaseId, body: NothingElsewhereIn, user: CurrentUs
     return change(engine, user, case_id, version, SetNothingElsewhere(body.value), now, response)
 
 
-@router.post("/outcomes", summary="Ajouter un résultat du bilan", **_OUT)
+@router.post("/outcomes", summary="Ajouter un résultat du bilan",
+             description="Un besoin complémentaire porte son détail (ou `suggestion_code` : la suggestion est alors "
+                         "retenue) ; une question technique sa réponse ; la décision du client (`client_decision`) "
+                         "est exigée pour chaque besoin et changement de situation avant « Bilan fait ».", **_OUT)
 def add_outcome(case_id: CaseId, body: OutcomeIn, user: CurrentUser, engine: EngineDep, now: NowDep,
                 version: VersionDep, response: Response) -> dict:
-    return change(engine, user, case_id, version, AddOutcome(body.kind, body.detail), now, response)
+    cmd = AddOutcome(body.kind, body.detail, body.client_decision, body.suggestion_code, body.answer, body.topic_id,
+                     body.action_id, body.correction_seq)
+    return change(engine, user, case_id, version, cmd, now, response)
 
 
-@router.post("/actions", summary="Planifier une action", **_OUT)
+@router.post("/actions", summary="Planifier une action",
+             description="Échéance obligatoire ; responsable : un chargé de clientèle actif de l'agence du dossier "
+                         "(défaut : celui de l'utilisateur). Un devis commence « proposé ».", **_OUT)
 def add_action(case_id: CaseId, body: ActionIn, user: CurrentUser, engine: EngineDep, now: NowDep,
                version: VersionDep, response: Response) -> dict:
-    cmd = AddAction(body.kind, body.owner_id or user.advisor_id, body.due_date, body.label)
+    cmd = AddAction(body.kind, body.owner_id or user.advisor_id, body.due_date, body.label, body.outcome_id)
     return change(engine, user, case_id, version, cmd, now, response)
 
 
 @router.patch("/actions/{action_id}", summary="Terminer, annuler ou replanifier une action", **_OUT)
 def update_action(case_id: CaseId, action_id: Annotated[int, Path(ge=1, le=2_147_483_647)], body: ActionPatch,
                   user: CurrentUser, engine: EngineDep, now: NowDep, version: VersionDep, response: Response) -> dict:
-    cmd = UpdateAction(action_id, body.status, body.owner_id, body.due_date)
+    cmd = UpdateAction(action_id, body.status, body.owner_id, body.due_date, body.devis_status)
     return change(engine, user, case_id, version, cmd, now, response)

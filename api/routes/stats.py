@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.access import require
-from api.deps import CurrentUser, EngineDep
+from api.deps import CurrentUser, EngineDep, NowDep, local_today
 from api.errors import Problem
 from api.queries.stats import StatsFilter, compute
 from api.schemas import NO_NUL
@@ -15,7 +15,7 @@ router = APIRouter(tags=["statistiques"])
 
 
 @router.get("/stats", summary="Statistiques par mois de cohorte, agence et conseiller")
-def stats(user: CurrentUser, engine: EngineDep,
+def stats(user: CurrentUser, engine: EngineDep, now: NowDep,
           cohort_month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="AAAA-MM")] = None,
           agency: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
           advisor: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None) -> dict:
@@ -24,5 +24,5 @@ def stats(user: CurrentUser, engine: EngineDep,
         raise Problem(403, "forbidden_agency", f"statistiques de l'agence {agency} hors de votre périmètre")
     f = StatsFilter(scope=user.scope, cohort_month=cohort_month, agency=agency, advisor=advisor)
     with engine.connect() as conn:
-        data = compute(conn, f)
+        data = compute(conn, f, local_today(now))
     return {"filters": {"cohort_month": cohort_month, "agency": agency or user.scope, "advisor": advisor}, **data}

@@ -37,8 +37,16 @@ ROUTES = [
      WRITE),
     ("nothing", "PUT", "/api/cases/{case}/nothing-elsewhere", {"value": True}, WRITE),
     ("outcome", "POST", "/api/cases/{case}/outcomes", {"kind": "satisfied"}, WRITE),
-    ("action", "POST", "/api/cases/{case}/actions", {"kind": "rdv"}, WRITE),
+    ("action", "POST", "/api/cases/{case}/actions", {"kind": "rdv", "due_date": "2026-05-04"}, WRITE),
     ("action_patch", "PATCH", "/api/cases/{case}/actions/{action}", {"status": "done"}, WRITE),
+    # The bilan (api/routes/bilan.py)
+    ("suggestions", "GET", "/api/cases/{case}/suggestions", None, READ),
+    ("accept", "POST", "/api/cases/{case}/suggestions/sante/accept", {}, WRITE),
+    ("dismiss", "POST", "/api/cases/{case}/suggestions/sante/dismiss", {"reason": "mutuelle d'entreprise"}, WRITE),
+    ("outcome_patch", "PATCH", "/api/cases/{case}/outcomes/1", {"client_decision": "accepted"}, WRITE),
+    ("prefill", "POST", "/api/cases/{case}/inventory/prefill", None, WRITE),
+    ("bilans", "GET", "/api/cases/{case}/bilans", None, READ),
+    ("bilan_send", "POST", "/api/cases/{case}/bilans/1/send", None, WRITE),
     ("reassign", "POST", "/api/cases/{case}/reassign", {"advisor_id": "{advisor}"}, REASSIGN),
     ("bulk", "POST", "/api/cases/reassign", {"items": [{"case_id": "{case}", "version": 99,
                                                         "advisor_id": "{advisor}"}]}, REASSIGN),
@@ -84,7 +92,8 @@ def test_api__scoping_table_every_route_role_and_agency(api):  # noqa: F811
             case_id, adv, cl, k = case_in(conn, agency)
             ctx[agency] = {"case": case_id, "advisor": adv, "client": cl, "contract": k, "agency": agency}
     for agency, c in ctx.items():
-        r = api.client.post(f"/api/cases/{c['case']}/actions", json={"kind": "rdv", "owner_id": c["advisor"]},
+        r = api.client.post(f"/api/cases/{c['case']}/actions", json={"kind": "rdv", "owner_id": c["advisor"],
+                                                                         "due_date": "2026-05-04"},
                             headers=api.h("admin", 1))
         assert r.status_code == 200, r.text
         c["action"] = api.client.get(f"/api/cases/{c['case']}", headers=api.h("admin")).json()["actions"][0]["id"]

@@ -44,7 +44,7 @@ def test_api__walks_a_case_from_a_contacter_to_cloture(api, now):  # noqa: F811
     assert post("/events/finaliser_contrats", None)["state"] == "contrats_finalises"
 
     post("/inventory", {"family": "IARD", "product": "Habitation", "held": "ailleurs", "insurer": "MAIF"})
-    post("/outcomes", {"kind": "complementary_need", "detail": "devis habitation"})
+    post("/outcomes", {"kind": "complementary_need", "detail": "devis habitation", "client_decision": "accepted"})
     assert post("/events/terminer_bilan", None)["state"] == "bilan_fait"
 
     post("/actions", {"kind": "devis", "due_date": date(2026, 4, 30).isoformat(), "label": "Devis MRH"})

@@ -6,10 +6,11 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from config.settings import Settings
 from notifications import delivery
@@ -92,7 +93,10 @@ def test_outbox__every_kind_delivered_once_with_stable_message_id(engine, now, s
     client = by_kind["client_email"]
     assert client["To"] == "marie.dupont@example.fr"
     assert client["Subject"] == "Votre dossier à l'Agence Corniche : mise à jour et bilan de vos assurances"
-    assert client["List-Unsubscribe"] == "<mailto:corniche@agence.example?subject=STOP>"
+    link, mailto = client["List-Unsubscribe"].split(", ")
+    assert link.startswith("<http://127.0.0.1:8000/desinscription/") and link.endswith(">")
+    assert mailto == "<mailto:corniche@agence.example?subject=STOP>"
+    assert client["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # RFC 8058
     text = client.get_body(("plain",)).get_content()
     assert "la mise à jour de votre dossier" in text and "un bilan de vos assurances" in text
     assert "vous opposer gratuitement" in text
@@ -234,14 +238,66 @@ def test_outbox__crash_after_accept_resends_with_the_same_message_id(engine, now
     assert all(r.status == "sent" for r in _rows(engine).values())
 
 
-def test_outbox__a_second_sender_does_not_take_claimed_rows(engine, now, smtp, settings):
-    _client_emails(engine, now, n=3)
+def test_outbox__a_second_sender_does_not_take_claimed_rows(engine, now, smtp, settings, monkeypatch):
+    """Two senders at the same time (two threads, each with its own SMTP connection), two rows
+    per claim: no row is claimed twice, none is sent twice, none is left behind.
+
+    A barrier makes their first claims meet. PostgreSQL: inside the claim, each sender has run
+    its SELECT (FOR UPDATE SKIP LOCKED) and waits for the other before its UPDATE, so both claim
+    transactions are open at once. SQLite has one writer (BEGIN IMMEDIATE): both senders are
+    released into their claim at the same instant and the database orders them."""
+    n = 12
+    _client_emails(engine, now, n=n)
     smtp.start()
-    claimed = delivery._claim(engine, now, 2, settings)  # sender A holds two rows
-    other = deliver_pending(engine, now, settings=settings)  # sender B, at the same moment
-    assert other.sent == 1
-    held = {c.row.id for c in claimed}
-    assert {r.id for r in _rows(engine).values() if r.status == "sending"} == held
+    barrier, met = threading.Barrier(2), set()
+
+    def meet() -> None:
+        if threading.get_ident() not in met:  # each sender's first claim only
+            met.add(threading.get_ident())
+            barrier.wait(timeout=20)
+
+    def before_update(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE notification") and "attempts" in statement:  # the claim's UPDATE
+            meet()
+
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "before_cursor_execute", before_update)
+    else:
+        claim = delivery._claim
+
+        def claim_together(*args, **kwargs):
+            meet()
+            return claim(*args, **kwargs)
+
+        monkeypatch.setattr(delivery, "_claim", claim_together)
+    results: dict[str, object] = {}
+
+    def sender(name: str) -> None:
+        try:
+            results[name] = deliver_pending(engine, now, settings=settings, batch_size=2)
+        except BaseException as exc:  # reported below, never lost in the thread
+            results[name] = exc
+
+    threads = [threading.Thread(target=sender, args=(name,)) for name in ("A", "B")]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        if event.contains(engine, "before_cursor_execute", before_update):
+            event.remove(engine, "before_cursor_execute", before_update)
+    assert not any(t.is_alive() for t in threads)
+    assert all(isinstance(r, delivery.DeliverySummary) for r in results.values()), results
+    assert len(met) == 2 and not barrier.broken  # they did meet: both ran at once
+    received = smtp.handler.message_ids()
+    assert len(received) == len(set(received)) == n  # every message once, none twice
+    assert sorted(r for m in smtp.handler.messages for r in m.rcpt_tos) == sorted(
+        f"client{i}@example.fr" for i in range(n))
+    assert sum(r.sent for r in results.values()) == n and all(r.sent >= 2 for r in results.values())
+    rows = _rows(engine).values()
+    assert all((r.status, r.attempts) == ("sent", 1) for r in rows)  # each row claimed exactly once
+    assert sorted(r.message_id for r in rows) == sorted(received)
 
 
 def test_outbox__letter_written_to_print_folder_once(engine, now, smtp, settings):

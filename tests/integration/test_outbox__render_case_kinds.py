@@ -20,7 +20,8 @@ def _row(engine, key):
 
 def test_render__client_email_and_documents_request_from_the_case(engine, now):
     with engine.begin() as conn:
-        adv = f.advisor(conn, name="Julie Martin", agency_id="rouviere", email="julie.martin@agence.example")
+        adv = f.advisor(conn, name="Julie Martin", agency_id="rouviere", email="julie.martin@agence.example",
+                        first_name="Julie", last_name="Martin", title="Chargée de clientèle")
         cl = f.client(conn, "entreprise", advisor_id=adv, agency_id="rouviere")
         k1 = f.contract(conn, cl, product="Multirisque professionnelle")
         k2 = f.contract(conn, cl, family="Santé", product="Santé collective")
@@ -36,12 +37,16 @@ def test_render__client_email_and_documents_request_from_the_case(engine, now):
     assert isinstance(mail, RenderedEmail) and isinstance(docs, RenderedEmail) and isinstance(letter, RenderedLetter)
     assert mail.subject == "Votre dossier à l'Agence Rouvière : mise à jour et bilan de vos assurances"
     assert "vos contrats Multirisque professionnelle et Santé collective" in mail.text
-    assert "Julie Martin\nChargé de clientèle — Agence Rouvière" in mail.text
+    assert "Julie Martin\nChargée de clientèle — Agence Rouvière" in mail.text  # her own title (issue 7)
+    assert mail.mail_from == "Julie Martin – Allianz Rouvière <rouviere@agence.example>"
     assert mail.reply_to == "julie.martin@agence.example"
-    assert mail.list_unsubscribe == "mailto:rouviere@agence.example?subject=STOP"
+    # A marketing email: the signed opt-out link first, the agency's address second; one-click (RFC 8058).
+    assert mail.list_unsubscribe.startswith("http://127.0.0.1:8000/desinscription/") and mail.one_click
+    assert mail.list_unsubscribe_mailto == "mailto:rouviere@agence.example?subject=STOP"
+    assert mail.list_unsubscribe in mail.text and mail.list_unsubscribe in mail.html
     assert docs.subject == "Votre dossier à l'Agence Rouvière : 2 pièces à nous transmettre"
     assert "Contrat Multirisque professionnelle (effet au 15 janvier 2026) :\n  - Extrait Kbis" in docs.text
-    assert docs.list_unsubscribe is None and "Message de service" in docs.text
+    assert docs.list_unsubscribe is None and not docs.one_click and "Message de service" in docs.text
     for part in (mail.text, mail.html, docs.text, docs.html):
         assert not LEFTOVERS.search(part)
     assert "<li>Extrait Kbis</li>" in docs.html

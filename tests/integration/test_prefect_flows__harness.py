@@ -58,3 +58,54 @@ def test_prefect_flows__cohort_escalation_reminders_run_as_flows(engine, flows_o
     rem = flows_on.reminders_flow(today="2026-04-29")
     assert rem["summary"]["overdue_cases"] == 2 and rem["summary"]["advisor_digests"] == 1
     assert flows_on.reminders_flow(today="2026-05-01")["summary"]["business_day"] is False  # 1 May
+
+
+def _letter_waiting(engine, day: str):
+    from flows.clock import resolve
+    from notifications.outbox import enqueue
+
+    _, at = resolve(day)
+    with engine.begin() as conn:
+        case_id, *_ = f.ready_case(conn)
+        enqueue(conn, kind="client_letter", channel="letter", dedupe_key=f"letter:{case_id}", now=at, case_id=case_id)
+    return case_id
+
+
+def test_prefect_flows__delivery_runs_as_a_flow_like_m3_send(engine, flows_on, tmp_path, monkeypatch):
+    import config
+
+    monkeypatch.setenv("M3_DATA_DIR", str(tmp_path))  # the letters' print folder
+    config.get_settings.cache_clear()
+    try:
+        case_id = _letter_waiting(engine, "2026-04-29")
+        state = flows_on.delivery_flow(today="2026-04-29", return_state=True)
+        assert state.is_completed()
+        summary = state.result()["summary"]
+        assert (summary["sent"], summary["letters"], summary["stopped"]) == (1, 1, None)
+        assert list((tmp_path / "letters").glob(f"*/letter-*-case-{case_id}.pdf"))
+        assert flows_on.delivery_flow(today="2026-04-29")["summary"]["sent"] == 0  # nothing twice
+    finally:
+        config.get_settings.cache_clear()
+
+
+def test_prefect_flows__delivery_deployment_is_served_and_declared_every_five_minutes():
+    from datetime import timedelta
+    from pathlib import Path
+
+    import yaml
+
+    from config import Settings
+    from flows import worker
+
+    minutes = Settings().delivery_every_minutes
+    assert minutes == 5
+    served = {d.name: d for d in worker.deployments()}
+    assert set(served) == {"m3-cohort", "m3-escalation", "m3-reminders", "m3-delivery"}
+    [schedule] = served["m3-delivery"].schedules
+    assert schedule.schedule.interval == timedelta(minutes=minutes)
+    declared = yaml.safe_load((Path(__file__).resolve().parents[2] / "prefect.yaml").read_text("utf-8"))
+    by_name = {d["name"]: d for d in declared["deployments"]}
+    assert set(by_name) == set(served)  # prefect.yaml declares what `m3 worker` serves
+    delivery = by_name["m3-delivery"]
+    assert delivery["entrypoint"] == "flows/prefect_flows.py:delivery_flow"
+    assert delivery["schedules"] == [{"interval": minutes * 60, "timezone": "Europe/Paris", "active": True}]

@@ -33,7 +33,9 @@ def test_reminders__overdue_digests_daily_per_advisor_weekly_per_agency(engine):
         gone = f.advisor(conn, active=False)
         cl = f.client(conn, advisor_id=gone)
         f.case(conn, cl, [f.contract(conn, cl)], gone)
-    assert _remind(engine, date(2026, 4, 22)).overdue_cases == 0  # the window's last day: not yet
+    # The window's last day: not late yet, but "Vos dossiers en cours" lists every open case (issue 7).
+    first = _remind(engine, date(2026, 4, 22))
+    assert (first.overdue_cases, first.open_cases, first.advisor_digests, first.manager_digests) == (0, 3, 2, 0)
     r = _remind(engine, date(2026, 4, 23))  # Thursday
     assert (r.overdue_cases, r.advisor_digests, r.manager_digests) == (3, 2, 1)
     again = _remind(engine, date(2026, 4, 23))
@@ -41,11 +43,12 @@ def test_reminders__overdue_digests_daily_per_advisor_weekly_per_agency(engine):
     assert _remind(engine, date(2026, 4, 24)).advisor_digests == 2 and _remind(engine, date(2026, 4, 24)).manager_digests == 0
     assert _remind(engine, date(2026, 4, 25)).business_day is False  # Saturday
     assert _remind(engine, date(2026, 4, 27)).manager_digests == 1  # Monday: a new week
-    digest = _notes(engine, "advisor_digest")[0]
+    before, digest = _notes(engine, "advisor_digest")[0], _notes(engine, "advisor_digest")[2]
+    assert before.dedupe_key == f"advisor_digest:{adv}:2026-04-22" and before.payload["cases"][0]["late"] is False
     assert digest.dedupe_key == f"advisor_digest:{adv}:2026-04-23" and digest.recipient.endswith("@agence.example")
     assert digest.payload["cases"][0] == {"case_id": case_id, "client_name": "Marie Dupont", "due_date": "2026-04-15",
                                           "window_end": "2026-04-22", "state": "a_contacter", "priority": 0,
-                                          "late": False}
+                                          "late": True, "caught_up": False}
     manager = _notes(engine, "manager_digest")[0]
     assert manager.dedupe_key == "manager_digest:corniche:2026-W17"
     assert manager.recipient == "direction.corniche@agence.example"
@@ -77,11 +80,12 @@ def test_reminders__missing_documents_after_the_call_at_most_every_7_days(engine
         not_reached, *_ = f.ready_case(conn)
     for c in (reached, opposed):
         execute(engine, c, 1, FireEvent("joindre"), "advisor:1", now)
-    assert _remind(engine, date(2026, 4, 16)).documents_requests == 1
-    [note] = _notes(engine, "documents_request")
-    assert note.case_id == reached and note.recipient == "marie.dupont@example.fr"
+    # A service message: the client who opposed marketing emails gets it too (issue 8).
+    assert _remind(engine, date(2026, 4, 16)).documents_requests == 2
+    note, opposed_note = _notes(engine, "documents_request")
+    assert (note.case_id, opposed_note.case_id) == (reached, opposed) and note.recipient == "marie.dupont@example.fr"
     labels = {m["label"] for m in note.payload["missing"]}
     assert labels and all(m["contract_id"] and m["product"] == "Auto" for m in note.payload["missing"])
     sent = [_remind(engine, date(2026, 4, 16) + timedelta(days=d)).documents_requests for d in range(1, 15)]
     # business days only; the next request 7 days later (23 April), then 30 April
-    assert sum(sent) == 2 and sent[6] == 1 and sent[13] == 1
+    assert sum(sent) == 4 and sent[6] == 2 and sent[13] == 2  # both cases, every 7 days

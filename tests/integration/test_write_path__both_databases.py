@@ -13,6 +13,7 @@ from states.errors import GuardFailed
 from states.records import (
     ActionKind, ActionStatus, ClientKind, ContractRecord, Family, Held, OutcomeKind, RequirementStatus,
 )
+from states.records import ClientDecision
 from states.requirements import required_codes
 from store import audit
 from store.errors import CaseNotFound, VersionConflict
@@ -47,7 +48,7 @@ def test_write_path__case_walks_from_a_contacter_to_cloture(engine, now):
         run(SetRequirement(k, code, RequirementStatus.RECEIVED))
     assert run(FireEvent("finaliser_contrats")).state == "contrats_finalises"
     run(AddInventoryLine(Family.IARD, "Multirisque habitation", Held.AILLEURS, "MAAF"))
-    run(AddOutcome(OutcomeKind.COMPLEMENTARY_NEED, "devis habitation"))
+    run(AddOutcome(OutcomeKind.COMPLEMENTARY_NEED, "devis habitation", ClientDecision.ACCEPTED))
     assert run(FireEvent("terminer_bilan")).state == "bilan_fait"
     run(AddAction(ActionKind.DEVIS, adv, now.date() + timedelta(days=7), "devis MRH"))
     assert run(FireEvent("planifier_actions")).state == "actions_planifiees"

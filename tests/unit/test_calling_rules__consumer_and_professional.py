@@ -82,7 +82,7 @@ FOUR_CALLS = [call(paris(2026, 4, d, 11)) for d in (7, 8, 9, 10)]  # Tuesday to 
 
 def test_calling_rules__fifth_call_within_rolling_30_days_is_refused():
     reasons = call_refusals(P, MARSEILLE, paris(2026, 4, 15, 11), FOUR_CALLS)
-    assert reasons == ["déjà 4 appels sur 30 jours glissants (maximum 4, D223-9)"]
+    assert reasons == ["déjà 4 appels sur 30 jours glissants du 17/03/2026 au 15/04/2026 (maximum 4, D223-9)"]
     # Day 30 after the first call: the first one is still inside the window.
     assert call_refusals(P, MARSEILLE, paris(2026, 5, 6, 11), FOUR_CALLS) != []
 
@@ -145,6 +145,10 @@ def test_calling_rules__naive_time_is_rejected():
         call_refusals(P, MARSEILLE, datetime(2026, 4, 15, 11), [])
 
 
-def test_calling_rules__future_attempts_are_not_counted():
+def test_calling_rules__calls_recorded_after_it_in_time_count_too():
+    # A back-dated entry: four calls already recorded on 16-19 April, a call of 15 April entered late.
     later = [call(paris(2026, 4, 15, 11) + timedelta(days=d)) for d in (1, 2, 3, 4)]
-    assert call_refusals(P, MARSEILLE, paris(2026, 4, 15, 11), later) == []
+    assert call_refusals(P, MARSEILLE, paris(2026, 4, 15, 11), later) == [
+        "déjà 4 appels sur 30 jours glissants du 21/03/2026 au 19/04/2026 (maximum 4, D223-9)"]
+    # 30 days before the first of them, no window holds the five.
+    assert call_refusals(P, MARSEILLE, paris(2026, 3, 17, 11), later) == []

@@ -10,8 +10,8 @@ from flows import cohort
 from flows.clock import resolve
 from states.calendar import due_date, month_bounds
 from store import audit
-from store.cases import NewCase, opening_changes
-from store.snapshot import CASE, CASE_CONTRACT
+from store.cases import AUDIT_COLUMNS, CASE_COLUMNS, NewCase, opening_changes, opening_rows
+from store.snapshot import CASE, CASE_CONTRACT, CONTRACT
 from tests import factories as f
 
 AS_OF, NOW = resolve("2026-04-01", cohort.RUN_TIME)
@@ -84,24 +84,61 @@ def test_cohort__priority_score_from_family_kind_and_premium(engine):
     assert by == {p: 11, e: 30 + 25 + 40}
 
 
-def test_cohort__dedupe_open_or_recent_cases(engine):
+def _closed(conn, cid, reason, on):
+    conn.execute(update(CASE).where(CASE.c.id == cid).values(
+        state="cloture", closing_reason=reason, closed_at=datetime.combine(on, datetime.min.time(), timezone.utc)))
+
+
+def test_cohort__recently_closed_cases_keep_their_clients_out_for_12_or_3_months(engine):
     with engine.begin() as conn:
         adv = f.advisor(conn)
-        open_cl = f.client(conn, advisor_id=adv)  # an open case from long ago
-        old = f.contract(conn, open_cl, effective=date(2024, 1, 10))
-        f.case(conn, open_cl, [old], adv, effective=date(2024, 1, 10), now=datetime(2024, 4, 1, tzinfo=timezone.utc))
-        f.contract(conn, open_cl, effective=date(2026, 1, 10))
-        recent = f.client(conn, advisor_id=adv)  # a closed case 11 months ago
-        k = f.contract(conn, recent, effective=date(2025, 2, 3))
-        cid = f.case(conn, recent, [k], adv, effective=date(2025, 2, 3), now=datetime(2025, 5, 2, tzinfo=timezone.utc))
-        f.contract(conn, recent, effective=date(2026, 1, 10))
-        older = f.client(conn, advisor_id=adv)  # a closed case 13 months ago
-        k = f.contract(conn, older, effective=date(2024, 12, 3))
-        cid2 = f.case(conn, older, [k], adv, effective=date(2024, 12, 3), now=datetime(2025, 3, 1, tzinfo=timezone.utc))
-        k_new = f.contract(conn, older, effective=date(2026, 1, 10))
-        conn.execute(update(CASE).where(CASE.c.id.in_([cid, cid2])).values(state="cloture"))
-    [c] = run(engine).cases
-    assert (c.client_id, c.contract_ids) == (older, (k_new,))
+        expect_new, expect_skipped = set(), {}
+        for reason, closed_on, skipped in (
+                ("complet", date(2025, 5, 2), True),       # reached 11 months ago: not called again
+                ("refus", date(2025, 4, 2), True),         # reached, a day short of 12 months
+                ("complet", date(2025, 3, 31), False),     # reached 12 months and a day ago
+                ("injoignable", date(2026, 1, 2), True),   # unreached 3 months less a day ago
+                ("sans_suite", date(2025, 12, 31), False),  # unreached 3 months and a day ago
+                (None, date(2025, 6, 1), True)):            # no reason recorded: counts as reached
+            cl = f.client(conn, advisor_id=adv)
+            k = f.contract(conn, cl, effective=date(2024, 12, 3))
+            cid = f.case(conn, cl, [k], adv, effective=date(2024, 12, 3), now=datetime(2025, 3, 1, tzinfo=timezone.utc))
+            _closed(conn, cid, reason, closed_on)
+            k_new = f.contract(conn, cl, effective=date(2026, 1, 10))
+            if skipped:
+                expect_skipped[k_new] = (cl, cid)
+            else:
+                expect_new.add(k_new)
+    result = run(engine)
+    assert {k for c in result.cases for k in c.contract_ids} == expect_new
+    assert {s.contract_id: (s.client_id, s.case_id) for s in result.skipped} == expect_skipped
+    by = {s.contract_id: s for s in result.skipped}
+    first = by[next(iter(expect_skipped))]
+    assert (first.reason, first.closing_reason, first.closed_on, first.callable_from) == (
+        "recently_reached", "complet", date(2025, 5, 2), date(2026, 5, 2))
+    assert "dossier n° " in first.label and "pas de nouvel appel avant le 02/05/2026" in first.label
+    unreached = [s for s in result.skipped if s.reason == "recently_unreached"]
+    assert [(s.closing_reason, s.callable_from) for s in unreached] == [("injoignable", date(2026, 4, 2))]
+    md = cohort.summary_markdown(result)
+    assert all(k in md for k in expect_skipped) and "Contrats écartés" in md
+    assert result.summary()["skipped_by_reason"] == {"recently_reached": 3, "recently_unreached": 1}
+
+
+def test_cohort__settings_decide_how_long_a_closed_case_keeps_its_client(engine):
+    from config import Settings
+
+    with engine.begin() as conn:
+        adv = f.advisor(conn)
+        cl = f.client(conn, advisor_id=adv)
+        k = f.contract(conn, cl, effective=date(2025, 9, 3))
+        cid = f.case(conn, cl, [k], adv, effective=date(2025, 9, 3), now=datetime(2025, 11, 21, tzinfo=timezone.utc))
+        _closed(conn, cid, "injoignable", date(2026, 1, 20))
+        k_new = f.contract(conn, cl, effective=date(2026, 1, 10))
+    s = Settings(recontact_after_unreached_months=1)
+    assert cohort.run_cohort(engine, "2026-04", AS_OF, NOW, dry_run=True, settings=s).cases[0].contract_ids == (k_new,)
+    s = Settings(recontact_after_unreached_months=6)
+    assert [x.contract_id for x in cohort.run_cohort(engine, "2026-04", AS_OF, NOW, dry_run=True, settings=s).skipped
+            ] == [k_new]
 
 
 def test_cohort__catch_up_of_last_month_is_late(engine):
@@ -120,7 +157,7 @@ def test_cohort__catch_up_of_last_month_is_late(engine):
     assert (c.client_id, c.contract_ids, c.late, c.due_date) == (late_cl, (k_late,), True, date(2026, 3, 20))
     assert c.call_from == date(2026, 4, 1)  # the window has passed: from the as-of day
     assert result.late == 1
-    assert "en retard" in cohort.summary_markdown(result)
+    assert "1 rattrapés" in cohort.summary_markdown(result) and "Dossiers rattrapés" in cohort.summary_markdown(result)
 
 
 def test_cohort__advisor_who_left_and_the_other_agency_never_chosen(engine):
@@ -165,12 +202,35 @@ def test_cohort__rerun_creates_nothing_and_dry_run_writes_nothing(engine):
 
 
 @pytest.mark.parametrize("contract_ids", [("K1",), ("K-2", "K/3"), ('K"4', "Kéé\\5")])
-def test_cohort__opening_record_matches_the_audit_module(contract_ids):
-    c = cohort.PlannedCase("CL1", "corniche", contract_ids, ("IARD",), date(2026, 4, 15), date(2026, 4, 8),
-                           date(2026, 4, 22), date(2026, 4, 8), 42, True, 7, "X")
-    changes, digest = cohort.opening_record(12, c, "2026-04", cohort._js(NOW.isoformat()))
-    nc = NewCase("CL1", "corniche", contract_ids, "2026-04", c.due_date, c.window_start, c.window_end, 7, 42, True)
+def test_cohort__opening_rows_are_the_audit_modules_record(contract_ids):
+    nc = NewCase("CL1", "corniche", contract_ids, "2026-04", date(2026, 4, 15), date(2026, 4, 8), date(2026, 4, 22),
+                 7, 42, True, 2, {"family": 30, "kind": 0, "premium": 12})
+    case_row, links, record = opening_rows(12, nc, cohort.ACTOR, NOW)
     expected = audit.record_values(12, 1, audit.GENESIS, NOW, cohort.ACTOR, "ouverture", opening_changes(nc), None)
-    assert digest == expected["hash"]
-    import json
-    assert json.loads(changes) == expected["changes"]
+    assert record == tuple(expected[c] for c in AUDIT_COLUMNS)
+    assert dict(zip(CASE_COLUMNS, case_row))["audit_head"] == expected["hash"]
+    assert links == [(12, k) for k in contract_ids]
+    assert expected["changes"]["priority_parts"] == [None, {"family": 30, "kind": 0, "premium": 12}]
+    assert expected["changes"]["families_before"] == [None, 2]
+
+
+def test_cohort__priority_parts_and_families_before_are_frozen_on_the_case(engine):
+    with engine.begin() as conn:
+        adv = f.advisor(conn)
+        e = f.client(conn, "entreprise", advisor_id=adv)
+        f.contract(conn, e, effective=date(2026, 1, 5), premium_eur=30000)
+        f.contract(conn, e, family="Prévoyance", product="Prévoyance collective", effective=date(2026, 1, 6),
+                   premium_eur=100)
+        f.contract(conn, e, family="Santé", product="Santé collective", effective=date(2024, 3, 1))  # held before
+        f.contract(conn, e, family="Épargne", product="Épargne salariale", effective=date(2024, 3, 1),
+                   status="cancelled")  # no longer held
+        f.contract(conn, e, family="Épargne", product="Épargne salariale", effective=date(2026, 6, 1))  # not yet
+    [c] = run(engine).cases
+    assert c.priority_parts == {"family": 30, "kind": 25, "premium": 40} and c.priority == 95
+    assert c.families_before == 3  # IARD, Prévoyance, Santé
+    with engine.begin() as conn:
+        row = conn.execute(select(CASE)).one()
+        assert (row.priority_parts, row.families_before) == ({"family": 30, "kind": 25, "premium": 40}, 3)
+        conn.execute(update(CONTRACT).where(CONTRACT.c.client_id == e).values(status="cancelled"))
+    with engine.connect() as conn:
+        assert conn.execute(select(CASE.c.families_before)).scalar_one() == 3  # frozen: history is not rewritten

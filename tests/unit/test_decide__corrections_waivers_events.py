@@ -3,19 +3,25 @@ stopped by a reply, closed cases frozen, refused events naming the allowed ones.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from states import calls, commands, requirements
 from states.commands import (
-    AddAction, AddOutcome, ConfirmAssignment, CorrectClient, FireEvent, RecordAttempt, Reassign, SetRequirement,
+    AcceptSuggestion, AddAction, AddInventoryLine, AddNote, AddOutcome, AddTopic, AnswerTopic, BookAppointment,
+    CancelAppointment, ConfirmAssignment, CorrectClient, DismissSuggestion, FireEvent, ImportClientChanges,
+    JoinContracts, MarkLetterPosted, MoveAppointment, PrefillInventory, RecordAttempt, RecordOpposition, Reassign,
+    RedactAuditRecord, SendBilan, SetNothingElsewhere, SetRequirement, UpdateAction, UpdateOutcome,
 )
 from states.decide import decide
 from states.effects import Row, Update
-from states.errors import CallingRulesViolation, DomainError, EventNotAllowed, InvalidChange
-from states.lifecycle import allowed_events
+from states.errors import CallingRulesViolation, DomainError, EventNotAllowed, GuardFailed, InvalidChange
+from states.lifecycle import TRANSITIONS, ClosingReason, allowed_events
 from states.records import (
-    ActionKind, AttemptOutcome, Channel, ClientKind, Family, OutcomeKind, RequirementStatus,
+    ActionKind, ActionRecord, ActionStatus, AppointmentChannel, AppointmentRecord, AppointmentStatus, AttemptOutcome,
+    Channel, ClientKind, Family, Held, LetterRecord, OutcomeKind, OutcomeRecord, RequirementStatus, TopicKind,
+    TopicRecord,
 )
 from tests.unit.domain_builders import CLIENTS, PARTICULIER, case, contract
 
@@ -180,11 +186,90 @@ def test_decide__closed_case_refuses_changes(command, now):
     assert refused.value.errors == {"state": "dossier clôturé : plus aucune modification"}
 
 
-@pytest.mark.parametrize("event", ["joindre", "enregistrer_refus", "classer_sans_suite"])
-def test_decide__closed_case_refuses_every_event(event, now):
+@pytest.mark.parametrize("closing_reason", [r.value for r in ClosingReason])
+@pytest.mark.parametrize("event", [t.event for t in TRANSITIONS])
+def test_decide__closed_case_refuses_every_event(event, closing_reason, now):
+    """Every event of the one transition table, on a case closed for each reason."""
     with pytest.raises(EventNotAllowed) as refused:
-        decide(case("cloture"), FireEvent(event, reason="x"), now)
-    assert refused.value.allowed == []
+        decide(closed_case(closing_reason), FireEvent(event, reason="x"), now)
+    assert refused.value.allowed == [] == allowed_events("cloture")
+    assert (refused.value.event, refused.value.state) == (event, "cloture")
+
+
+def closed_case(closing_reason: str = "refus"):
+    """A closed case with every part loaded, so that a command the closed rule let through would
+    reach its handler (and, for most, succeed): the refusal comes from the rule, nothing else."""
+    pieces = ActionRecord(1, ActionKind.PIECES, 1, date(2026, 4, 22), label="Pièces à obtenir : CNI")
+    devis = ActionRecord(2, ActionKind.DEVIS, 1, date(2026, 4, 30))
+    closed = datetime(2026, 4, 14, 8, 0, tzinfo=timezone.utc)
+    return case("cloture", closing_reason=closing_reason, agency_id="corniche", audit_seq=3, attempts=(),
+                inventory=(), outcomes=(OutcomeKind.COMPLEMENTARY_NEED,), actions=(pieces, devis),
+                appointments=(AppointmentRecord(1, _SOON, AppointmentChannel.PHONE, AppointmentStatus.SCHEDULED, 1),),
+                topics=(TopicRecord(1, TopicKind.QUESTION, date(2026, 3, 1), "franchise auto"),),
+                letters=(LetterRecord(1, closed, "sent"),),
+                outcome_records=(OutcomeRecord(1, OutcomeKind.COMPLEMENTARY_NEED, "habitation"),),
+                client_contracts=(contract(),), decisions=(), bilan_count=0, correction_seqs=())
+
+
+# One or more instances of every command of states.commands besides FireEvent (a new command
+# without one here fails test_decide__every_command_is_tried_on_a_closed_case).
+_SOON = datetime(2026, 4, 20, 8, 0, tzinfo=timezone.utc)
+CLOSED_CASE_COMMANDS = [
+    CorrectClient({"phone": "0611223344"}), ConfirmAssignment("corniche", 1), Reassign(1),
+    RecordAttempt(Channel.PHONE, datetime(2026, 4, 15, 8, 0, tzinfo=timezone.utc), AttemptOutcome.NO_ANSWER),
+    SetRequirement("K1", "cni", RequirementStatus.RECEIVED), AddAction(ActionKind.DEVIS, 1, date(2026, 5, 1)),
+    UpdateAction(1, ActionStatus.DONE),  # the open "pièces à obtenir" action completed
+    UpdateAction(1, ActionStatus.DONE, due_date=date(2026, 5, 1)), UpdateAction(1, ActionStatus.CANCELLED),
+    UpdateAction(1, due_date=date(2026, 5, 1)), UpdateAction(2, ActionStatus.DONE),  # a devis
+    AddInventoryLine(Family.IARD, "Habitation", Held.AILLEURS, "MAIF"), SetNothingElsewhere(True),
+    AddOutcome(OutcomeKind.SATISFIED), UpdateOutcome(1, detail="précision"), AcceptSuggestion("sante"),
+    DismissSuggestion("sante", "mutuelle d'entreprise"), PrefillInventory(), SendBilan(1),
+    RedactAuditRecord(2, "demande RGPD"), AddNote("rappeler après 18 h", "user:marie"),
+    AddTopic(TopicKind.QUESTION, date(2026, 3, 1), "franchise auto", "user:marie"), AnswerTopic(1, "500 €"),
+    BookAppointment(_SOON, AppointmentChannel.PHONE, True, 1), MoveAppointment(1, _SOON + timedelta(days=1)),
+    CancelAppointment(1, "empêchement"), ImportClientChanges({"client.city": ("Marseille", "Aix")}),
+    JoinContracts((contract("K9"),), date(2026, 4, 22)), MarkLetterPosted(1, date(2026, 4, 14)),
+    RecordOpposition(Channel.EMAIL),
+]
+
+
+def _accepted_when_closed(c, cmd) -> bool:
+    """The exceptions, read from the code: a command class that declares `allowed_when_closed`,
+    and completing the open *pièces à obtenir* action (states.calls)."""
+    return bool(getattr(type(cmd), "allowed_when_closed", False)) or calls.completes_pieces_on_closed_case(c, cmd)
+
+
+def test_decide__every_command_is_tried_on_a_closed_case():
+    every = {c for c in vars(commands).values()
+             if isinstance(c, type) and issubclass(c, commands.Command) and c is not commands.Command}
+    assert every - {FireEvent} == {type(c) for c in CLOSED_CASE_COMMANDS}
+    # The exceptions are few, and each one is tried: the rule is not hollow.
+    exceptions = [c for c in CLOSED_CASE_COMMANDS if _accepted_when_closed(closed_case(), c)]
+    assert 0 < len(exceptions) < len(CLOSED_CASE_COMMANDS) // 4
+    # The pièces exception is exactly "mark the open pièces à obtenir action done", nothing else.
+    actions = {a.id: a for a in closed_case().actions}
+    pieces = [c for c in CLOSED_CASE_COMMANDS if calls.completes_pieces_on_closed_case(closed_case(), c)]
+    assert pieces == [UpdateAction(1, ActionStatus.DONE)]
+    assert actions[1].kind is ActionKind.PIECES and actions[1].status is ActionStatus.OPEN
+
+
+@pytest.mark.parametrize("closing_reason", [r.value for r in ClosingReason])
+@pytest.mark.parametrize("command", CLOSED_CASE_COMMANDS,
+                         ids=lambda c: f"{type(c).__name__}-{CLOSED_CASE_COMMANDS.index(c)}")
+def test_decide__closed_case_refuses_every_other_command(command, closing_reason, now):
+    c = closed_case(closing_reason)
+    if _accepted_when_closed(c, command):
+        try:  # it reaches its own handler, which may still refuse it for its own reasons
+            decide(c, command, now)
+        except DomainError as exc:
+            assert getattr(exc, "errors", {}).get("state") != CLOSED, exc
+        return
+    with pytest.raises(InvalidChange) as refused:
+        decide(c, command, now)
+    assert refused.value.errors == {"state": CLOSED}
+
+
+CLOSED = "dossier clôturé : plus aucune modification"
 
 
 @pytest.mark.parametrize(("state", "event"), [("a_contacter", "valider_fiche"), ("joint_rdv", "envoyer_email"),
@@ -225,7 +310,39 @@ def test_decide__email_guard_names_opposition_and_missing_email(now):
     assert [u.code for u in refused.value.unmet] == ["opposition_email", "email"]
 
 
+def _finalise_unmet(*contracts) -> set[str]:
+    """What `finaliser_contrats` still asks for (the contracts_complete guard, through decide)."""
+    with pytest.raises(GuardFailed) as refused:
+        decide(case("fiche_validee", contracts=contracts), FireEvent("finaliser_contrats"), now=_SOON)
+    return {u.code for u in refused.value.unmet}
+
+
 def test_decide__santé_contract_family_drives_its_documents(now):
-    c = case("fiche_validee", contracts=(contract("K1", Family.SANTE, "Complémentaire santé"),))
-    fx = decide(c, SetRequirement("K1", "attestation_droits", RequirementStatus.RECEIVED), now)
+    """A santé contract asks for the santé risk's document (attestation de droits), and for no
+    document of another family's risks; the client kind's own documents and the signatures apply
+    to every contract. (The risk is read from the product, states/data/products.toml.)"""
+    rules = requirements.rules()
+    docs_of = {r["code"]: set(r["documents"]) for r in rules["risk"]}
+    own = set(rules["client_kind"][ClientKind.PARTICULIER.value])
+    assert docs_of["sante"] == {"attestation_droits"}
+    others = set().union(*(d for code, d in docs_of.items() if code != "sante")) - docs_of["sante"] - own
+    assert {"carte_grise", "bail_ou_titre", "questionnaire_sante", "origine_fonds"} <= others
+
+    sante = contract("K1", Family.SANTE, "Complémentaire santé")
+    asked = _finalise_unmet(sante)
+    assert asked == {f"K1.{code}" for code in set(rules["signatures"]) | docs_of["sante"] | own}
+    assert not {f"K1.{code}" for code in others} & asked
+    # The same position with an auto contract asks for the auto documents instead: the family decides.
+    auto = _finalise_unmet(contract("K1", Family.IARD, "Auto"))
+    assert "K1.carte_grise" in auto and "K1.attestation_droits" not in auto
+    # Everything but the attestation received, another family's documents too: still missing.
+    everything_else = {code: RequirementStatus.RECEIVED for code in rules["signatures"].keys() | own | others}
+    assert _finalise_unmet(contract("K1", Family.SANTE, "Complémentaire santé", **everything_else)) == \
+        {"K1.attestation_droits"}
+    # With it, the step passes: nothing of another family was needed.
+    done = dict.fromkeys(rules["signatures"].keys() | own | docs_of["sante"], RequirementStatus.RECEIVED)
+    c = case("fiche_validee", contracts=(contract("K1", Family.SANTE, "Complémentaire santé", **done),))
+    assert decide(c, FireEvent("finaliser_contrats"), now).case["state"] == "contrats_finalises"
+    fx = decide(case("fiche_validee", contracts=(sante,)),
+                SetRequirement("K1", "attestation_droits", RequirementStatus.RECEIVED), now)
     assert fx.changes == {"contract.K1.attestation_droits": ["missing", "received"]}

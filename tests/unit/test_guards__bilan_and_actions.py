@@ -11,7 +11,9 @@ from states.errors import GuardFailed
 from states.guards import (
     actions_finished, actions_planned, bilan_complete, reason_given, satisfied_without_action,
 )
-from states.records import ActionKind, ActionRecord, ActionStatus, Family, Held, InventoryRecord, OutcomeKind
+from states.records import (
+    ActionKind, ActionRecord, ActionStatus, ClientDecision, Family, Held, InventoryRecord, OutcomeKind, OutcomeRecord,
+)
 from tests.unit.domain_builders import case
 
 HERE = InventoryRecord(Family.IARD, "Auto", Held.CHEZ_NOUS, "Allianz")
@@ -34,9 +36,26 @@ def test_guards__bilan_lines_held_with_us_do_not_count_as_elsewhere():
 
 @pytest.mark.parametrize(("inventory", "nothing_elsewhere"), [((ELSEWHERE,), False), ((), True), ((HERE,), True)])
 def test_guards__bilan_elsewhere_line_or_nothing_elsewhere_with_an_outcome_passes(inventory, nothing_elsewhere):
+    need = OutcomeRecord(1, OutcomeKind.COMPLEMENTARY_NEED, "MRH", client_decision=ClientDecision.TO_THINK)
     c = case("contrats_finalises", inventory=inventory, nothing_elsewhere=nothing_elsewhere,
-             outcomes=(OutcomeKind.COMPLEMENTARY_NEED,))
+             outcomes=(need.kind,), outcome_records=(need,))
     assert bilan_complete(c, {}) == []
+
+
+@pytest.mark.parametrize("kind", [OutcomeKind.COMPLEMENTARY_NEED, OutcomeKind.SITUATION_CHANGE])
+def test_guards__bilan_needs_the_clients_decision_on_each_need_and_change(kind):
+    undecided = OutcomeRecord(4, kind, "détail")
+    decided = OutcomeRecord(5, kind, "détail", client_decision=ClientDecision.REFUSED)
+    c = case("contrats_finalises", nothing_elsewhere=True, outcomes=(kind, kind), outcome_records=(undecided, decided))
+    assert codes(bilan_complete(c, {})) == ["outcome.4.client_decision"]
+
+
+def test_guards__bilan_question_without_answer_and_satisfied_without_decision():
+    question = OutcomeRecord(2, OutcomeKind.TECHNICAL_QUESTION, "franchise ?")
+    satisfied = OutcomeRecord(3, OutcomeKind.SATISFIED)
+    c = case("contrats_finalises", nothing_elsewhere=True, outcomes=(question.kind, satisfied.kind),
+             outcome_records=(question, satisfied))
+    assert codes(bilan_complete(c, {})) == ["outcome.2.answer"]
 
 
 def test_guards__bilan_outcome_is_required_even_with_nothing_elsewhere():
@@ -45,13 +64,15 @@ def test_guards__bilan_outcome_is_required_even_with_nothing_elsewhere():
 
 
 def test_guards__bilan_completed_freezes_inventory_and_outcomes_in_the_audit_changes(now):
-    c = case("contrats_finalises", inventory=(ELSEWHERE,), outcomes=(OutcomeKind.SATISFIED,))
+    c = case("contrats_finalises", inventory=(ELSEWHERE,), outcomes=(OutcomeKind.SATISFIED,), bilan_count=0,
+             decisions=())
     fx = decide(c, FireEvent("terminer_bilan"), now)
     assert fx.case["state"] == "bilan_fait" and fx.case["bilan_at"] == now
-    assert fx.changes["bilan"][1] == {
-        "inventory": [{"family": "Santé", "product": "Mutuelle", "held": "ailleurs", "insurer": "MGEN",
-                       "renewal_date": None}],
-        "nothing_elsewhere": False, "outcomes": ["satisfied"]}
+    content = fx.changes["bilan"][1]
+    assert content["inventory"] == {"chez_nous": [], "ailleurs": [
+        {"family": "Santé", "product": "Mutuelle", "insurer": "MGEN", "renewal_date": None, "contract_id": None}]}
+    assert content["nothing_elsewhere"] is False and content["satisfied"] is True and content["needs"] == []
+    assert fx.changes["bilan_record"][1]["seq"] == 1
 
 
 @pytest.mark.parametrize("action", [

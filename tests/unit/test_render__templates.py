@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import re
 from datetime import date, datetime, timezone
 
 import pytest
+from pypdf import PdfReader
 
 from notifications import fr, letter_pdf
 from notifications.context import _digest_extras, agency_info, contracts_phrase
@@ -87,7 +89,7 @@ def _letter_ctx() -> dict:
         "agency": agency_info("rouviere"),
         "advisor": {"name": "Julie Martin", "email": "julie.martin@agence.example", "title": "Chargé de clientèle"},
         "client": {"id": "CL1", "postal_lines": ["Zoé Lœwy", "12 rue de l’Œuvre", "13009 MARSEILLE"],
-                   "greeting_name": "Zoé Lœwy"},
+                   "greeting_name": "Zoé Lœwy", "salutation": "Madame, Monsieur"},
         "case": {"id": 42}, "contracts_phrase": contracts_phrase(["Auto", "Habitation"]),
     }
 
@@ -101,10 +103,38 @@ def test_render__letter_is_a_one_page_a4_pdf():
     assert out.subject == "Mise à jour de votre dossier et bilan de vos assurances"
 
 
+def _pdf_text(pdf: bytes) -> tuple[str, list]:
+    """(the PDF's text, whitespace folded: line breaks depend on the font's widths; its fonts)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join("".join(page.extract_text() for page in reader.pages).split())
+    return text, [f.get_object() for page in reader.pages for f in page["/Resources"]["/Font"].values()]
+
+
+# What the latin-1 fallback must make of the characters the core fonts lack (letter_pdf's docstring).
+FOLDED = {"’": "'", "œ": "oe", "Œ": "OE", "—": "-", "–": "-", "…": "...", "•": "-"}
+
+
 def test_render__letter_latin1_fallback_without_unicode_font(monkeypatch):
+    ctx = _letter_ctx()
+    ctx["client"]["postal_lines"][1] = "12 rue de l’Œuvre – bât. B…"
+    unicode_pdf = render_letter(5, ctx, NOW).pdf
     monkeypatch.setattr(letter_pdf, "_font_files", lambda: None)
-    out = render_letter(5, _letter_ctx(), NOW)  # "œ", "’" and "—" are folded, not an error
-    assert out.pdf.startswith(b"%PDF-") and b"Helvetica" in out.pdf
+    out = render_letter(5, ctx, NOW)
+    assert out.pdf.startswith(b"%PDF-")
+    text, fonts = _pdf_text(out.pdf)
+    # Only the core Helvetica (latin-1, nothing embedded) ...
+    assert fonts and all(f["/BaseFont"] in ("/Helvetica", "/Helvetica-Bold") and "/FontDescriptor" not in f
+                         and "/DescendantFonts" not in f for f in fonts)
+    # ... so every character outside latin-1 is folded to its plain form, never dropped or "?" ...
+    assert "Zoé Loewy" in text and "12 rue de l'OEuvre - bât. B..." in text
+    assert "client CL1 - dossier M+3 n° 42" in text and "Chargé de clientèle - Agence Rouvière" in text
+    assert all(ord(ch) < 256 for ch in text) and "?" not in text and not set(FOLDED) & set(text)
+    # ... and the latin-1 letters (é, è, à, °) are kept as they are.
+    assert {"é", "è", "à", "°"} <= set(text)
+    unicode_text, unicode_fonts = _pdf_text(unicode_pdf)
+    if any("/DescendantFonts" in f for f in unicode_fonts):  # DejaVu found on this machine: same letter, folded
+        assert set(FOLDED) <= set(unicode_text)
+        assert unicode_text.translate(str.maketrans(FOLDED)) == text
 
 
 def test_render__contracts_phrase():

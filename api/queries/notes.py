@@ -1,0 +1,25 @@
+"""Notes, claims and questions of a case, as the API and the pages show them."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from states.notes import TOPIC_KIND_LABELS, TOPIC_STATUS_LABELS
+from states.records import TopicKind, TopicStatus
+from store.snapshot import NOTE, TOPIC
+
+
+def notes_of(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """Newest first."""
+    rows = conn.execute(select(NOTE.c.id, NOTE.c.text, NOTE.c.author, NOTE.c.created_at)
+                        .where(NOTE.c.case_id == case_id).order_by(NOTE.c.created_at.desc(), NOTE.c.id.desc()))
+    return [dict(r._mapping) for r in rows]
+
+
+def topics_of(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """In the order they occurred (then recorded), with their French labels."""
+    rows = conn.execute(select(TOPIC).where(TOPIC.c.case_id == case_id).order_by(TOPIC.c.occurred_on, TOPIC.c.id))
+    return [{**{k: v for k, v in r._mapping.items() if k != "case_id"},
+             "kind_label": TOPIC_KIND_LABELS[TopicKind(r.kind)],
+             "status_label": TOPIC_STATUS_LABELS[TopicStatus(r.status)]} for r in rows]
