@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
-from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors, pages, sessions
 from api.body_limit import BodyLimit
@@ -26,6 +25,7 @@ from api import simulated
 from api.routes import appointments
 from api.routes import notes
 from api.routes import bilan
+from api import openapi as openapi_doc
 
 DESCRIPTION = """API du suivi M+3 : dossiers, événements, travail sur le dossier, conformité, statistiques.
 
@@ -87,7 +87,8 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
             raise ValueError(f"M3_TODAY illisible : {settings.today!r} (AAAA-MM-JJ ou date et heure ISO)") from None
     simulated.install(app, settings.today)
     app.state.appointment_tolerance = timedelta(minutes=settings.appointment_tolerance_minutes)
-    app.add_middleware(SessionMiddleware, secret_key=sessions.session_secret(settings), session_cookie="m3_session",
+    # sessions.SessionCookie: Starlette's SessionMiddleware with the cookie's contents checked.
+    app.add_middleware(sessions.SessionCookie, secret_key=sessions.session_secret(settings), session_cookie="m3_session",
                        same_site="lax", https_only=settings.session_https_only,
                        max_age=max(60, int(settings.session_idle_hours * 3600)))
     # Outermost, so an oversized body is refused before sessions, routing or authentication.
@@ -95,10 +96,12 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
                        upload_prefixes=UPLOAD_PREFIXES)
     # Outside even the body limit, so its 413 carries the headers too.
     app.add_middleware(SecurityHeaders, https=getattr(settings, "session_https_only", False))
-    api = APIRouter(prefix="/api")
+    # operationIds: each route names its own (api/openapi.py `op`); the fallback is camelCase.
+    api = APIRouter(prefix="/api", generate_unique_id_function=openapi_doc.camel_case_id)
     for module in (health, me, cases, events, records, reassign, compliance, stats, appointments, notes, bilan):
         api.include_router(module.router)
     app.include_router(api)
+    openapi_doc.install(app)  # the Problem schema, the roles in each description (api/openapi.py)
     pages.mount(app)  # the pages (api/pages/), after the API so /api keeps its JSON errors
     if os.environ.get("M3_BENCH_BARE") == "1":  # the benchmark's baseline only: never in production
         from bench.bare_api import router as bare

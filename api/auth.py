@@ -3,16 +3,23 @@ argon2 hash of the secret is stored, so a copy of the database gives no working 
 
 Why a cache of verified tokens: argon2 is slow on purpose (~50 ms and 64 MiB per verify here),
 which is what makes a stolen hash expensive to attack, but paying it on every request would cap
-the API at ~20 requests per second per core. A successful verification is kept in memory for
-CACHE_TTL_S, keyed by sha256(token) (the token itself is not kept), so a revoked user is
-refused at most CACHE_TTL_S later in any running server. Failures are never cached.
+the API at ~20 requests per second per core. A successful verification is remembered in memory,
+keyed by sha256(token) (the token itself is not kept), as (user id, the hash it was verified
+against). What the cache saves is the argon2, never the database's word: every request reads
+the user's row by primary key (`current`), and the token stands only while the row is active
+and still holds that very hash. So a revocation (`m3 user revoke`, another server process,
+another machine) refuses the token at its next request, and a role or agency change applies at
+once too. Failures are never cached.
+
+The server does not call `verify`: it goes through api/credentials.py, which adds the shared rate
+limits, the bound on concurrent argon2 checks and single-flight verification. `verify` is the
+same check without them, for the command line and tests.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
 import threading
-import time
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -26,16 +33,19 @@ USER = AppUser.__table__
 ADVISOR = Advisor.__table__
 AGENCY = Agency.__table__
 PREFIX = "m3_"
-CACHE_TTL_S = 60.0
+CACHE_MAX = 10_000  # verified tokens remembered; only a successful verification adds one
 
 _hasher = PasswordHasher()
-_cache: dict[str, tuple[User, float, str]] = {}  # sha256(token) -> (user, valid until, hash verified)
-_flights: dict[str, threading.Lock] = {}  # sha256(token) -> lock of the verification under way
+_cache: dict[str, tuple[int, str]] = {}  # sha256(token) -> (user id, token hash it was verified against)
 _lock = threading.Lock()
 
 
 class UserError(ValueError):
     """A user that cannot be created as asked (unknown advisor, missing agency...)."""
+
+
+class WrongPassword(UserError):
+    """The current password given to change it is not the user's (a failed password check)."""
 
 
 def new_token() -> tuple[str, str]:
@@ -44,81 +54,93 @@ def new_token() -> tuple[str, str]:
     return token_id, f"{PREFIX}{token_id}.{secrets.token_urlsafe(32)}"
 
 
-def _split(token: str) -> tuple[str, str] | None:
+def split(token: str) -> tuple[str, str] | None:
+    """(token id, secret) of a well-formed token, else None."""
     if not token.startswith(PREFIX) or "." not in token or len(token) > 200:
         return None
     token_id, _, secret = token[len(PREFIX):].partition(".")
-    return (token_id, secret) if token_id and secret else None
+    return (token_id, secret) if token_id and secret and len(token_id) <= 32 else None
+
+
+_split = split
 
 
 def _user(row) -> User:
     return User(row.id, row.username, Role(row.role), row.agency_id, row.advisor_id)
 
 
-def _key(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def token_key(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def cached(token: str) -> User | None:
-    """The user of an already verified token, without touching the database (fast path)."""
-    hit = _cache.get(_key(token))
-    if hit and hit[1] > time.monotonic():
-        return hit[0]
-    return None
+def remembered(token: str) -> tuple[int, str] | None:
+    """(user id, token hash) of an already verified token, without touching the database."""
+    return _cache.get(token_key(token))
+
+
+def remember(token: str, user_id: int, token_hash: str) -> None:
+    with _lock:
+        if len(_cache) >= CACHE_MAX:
+            _cache.clear()
+        _cache[token_key(token)] = (user_id, token_hash)
+
+
+def forget(token: str) -> None:
+    with _lock:
+        _cache.pop(token_key(token), None)
+
+
+def forget_all() -> None:
+    """Empty the verification cache (tests). Revocation needs no call: `current` reads the row."""
+    with _lock:
+        _cache.clear()
+
+
+def current(engine: Engine, user_id: int, token_hash: str) -> User | None:
+    """The user of a verified token if the row still stands (active, same token hash): one
+    primary-key read, on every request."""
+    with engine.connect() as conn:
+        row = conn.execute(select(USER).where(USER.c.id == user_id)).first()
+    if row is None or not row.active or row.token_hash != token_hash:
+        return None
+    return _user(row)
+
+
+def token_row(engine: Engine, token_id: str):
+    """The active user row holding `token_id`, or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(USER).where(USER.c.token_id == token_id, USER.c.active.is_(True))).first()
+
+
+def secret_matches(token_hash: str, secret: str) -> bool:
+    """One argon2 verification (slow on purpose): the server runs it in api/credentials.py's slots."""
+    try:
+        return _hasher.verify(token_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def user_of_row(row) -> User:
+    return _user(row)
 
 
 def verify(engine: Engine, token: str) -> User | None:
-    """The active user holding `token`, or None. Slow (argon2) unless cached.
-
-    Two things keep an expiring cache entry from stalling the server (seen in bench/bench_api.py:
-    every CACHE_TTL_S, the 32 in-flight requests of one client all missed the cache at once and
-    ran 32 argon2 verifications, ~2 s during which nothing else moved):
-    - one verification per token at a time: concurrent requests with the same token wait for it
-      and take its result;
-    - an expired entry is renewed by reading the user's row, not by argon2 again, when the row
-      still holds the hash this exact token was verified against (argon2 would say the same).
-      Revocation still applies within CACHE_TTL_S: the row must still be active.
-    """
-    user = cached(token)
-    if user:
-        return user
-    parts = _split(token)
+    """The active user holding `token`, or None; argon2 unless already verified. No rate limit,
+    no bound: for the command line and tests (the server uses api/credentials.py)."""
+    hit = remembered(token)
+    if hit is not None:
+        user = current(engine, *hit)
+        if user is not None:
+            return user
+        forget(token)
+    parts = split(token)
     if parts is None:
         return None
-    key = _key(token)
-    with _lock:
-        if len(_flights) > 10_000:
-            _flights.clear()
-        flight = _flights.setdefault(key, threading.Lock())
-    try:
-        with flight:
-            user = cached(token)  # verified while we waited
-            if user:
-                return user
-            return _verify(engine, key, *parts)
-    finally:
-        with _lock:
-            if _flights.get(key) is flight and not flight.locked():
-                del _flights[key]
-
-
-def _verify(engine: Engine, key: str, token_id: str, secret: str) -> User | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(USER).where(USER.c.token_id == token_id, USER.c.active.is_(True))).first()
-    if row is None:
+    row = token_row(engine, parts[0])
+    if row is None or not secret_matches(row.token_hash, parts[1]):
         return None
-    stale = _cache.get(key)
-    if stale is None or stale[2] != row.token_hash:
-        try:
-            _hasher.verify(row.token_hash, secret)
-        except (VerificationError, InvalidHashError):
-            return None
-    user = _user(row)
-    with _lock:
-        if len(_cache) > 10_000:
-            _cache.clear()
-        _cache[key] = (user, time.monotonic() + CACHE_TTL_S, row.token_hash)
-    return user
+    remember(token, row.id, row.token_hash)
+    return _user(row)
 
 
 def user_by_id(engine: Engine, user_id: int) -> User | None:
@@ -126,12 +148,6 @@ def user_by_id(engine: Engine, user_id: int) -> User | None:
     with engine.connect() as conn:
         row = conn.execute(select(USER).where(USER.c.id == user_id, USER.c.active.is_(True))).first()
     return _user(row) if row else None
-
-
-def forget_all() -> None:
-    """Empty the verification cache (tests; after a revocation in this process)."""
-    with _lock:
-        _cache.clear()
 
 
 def resolve_advisor(conn: Connection, advisor_id: int | None, advisor_name: str | None) -> tuple[int, str] | None:
@@ -171,8 +187,9 @@ def create_user(conn: Connection, username: str, role: Role, agency_id: str | No
 
 
 def revoke(conn: Connection, username: str) -> bool:
+    """Deactivate the user: every server process refuses its token and ends its sessions at
+    their next request (each request reads the row). Nothing to evict: see `current`."""
     res = conn.execute(update(USER).where(USER.c.username == username).values(active=False))
-    forget_all()
     return res.rowcount == 1
 
 
@@ -236,7 +253,7 @@ def change_password(engine: Engine, user_id: int, old: str, new: str, now: datet
     if row is None:
         raise UserError("utilisateur inconnu ou désactivé")
     if row.password_hash is None or not _verify_password(row.password_hash, old):
-        raise UserError("mot de passe actuel incorrect")
+        raise WrongPassword("mot de passe actuel incorrect")
     if old == new:
         raise UserError("le nouveau mot de passe doit être différent de l'actuel")
     check_password_rules(new, min_length)

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api import auth, sessions
+from api import sessions
 from api.errors import Problem
 from api.roles import User
 
@@ -43,11 +43,7 @@ async def current_user(request: Request,
                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
     """The bearer token's user, or the session's (pages); 401 otherwise."""
     if credentials is not None:
-        token = credentials.credentials
-        user = auth.cached(token) or await run_in_threadpool(auth.verify, request.app.state.engine, token)
-        if user is None:
-            raise Problem(401, "invalid_token", "jeton invalide, révoqué ou expiré", headers=_UNAUTHENTICATED)
-        return user
+        return await token_user(request, credentials.credentials)
     session = request.scope.get("session") or {}
     if session.get("uid"):
         # A cookie rides along with any request the browser sends: writes also need the CSRF
@@ -60,6 +56,27 @@ async def current_user(request: Request,
             return user
     raise Problem(401, "unauthenticated", "authentification requise (Authorization: Bearer m3_…)",
                   headers=_UNAUTHENTICATED)
+
+
+async def token_user(request: Request, token: str) -> User:
+    """The token's user (api/credentials.py: shared rate limits, bounded argon2, revocation read
+    from the database on every request): 401 invalid_token, or 429 too_many_attempts."""
+    from api import credentials
+
+    try:
+        user = await credentials.gate(request.app).token_user(token, credentials.client_address(request))
+    except credentials.Throttled as exc:
+        raise too_many_attempts(exc) from None
+    if user is None:
+        raise Problem(401, "invalid_token", "jeton invalide, révoqué ou expiré", headers=_UNAUTHENTICATED)
+    return user
+
+
+def too_many_attempts(exc) -> Problem:
+    return Problem(429, "too_many_attempts",
+                   f"trop de tentatives d'authentification échouées : réessayez dans {exc.retry_after_s} s",
+                   title="Trop de tentatives", headers={"Retry-After": str(exc.retry_after_s)},
+                   retry_after_s=exc.retry_after_s)
 
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')

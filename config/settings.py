@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, description="Largest request body accepted; larger: 413 before reading")
     max_upload_bytes: int = Field(200_000_000, description="Largest CRM export uploaded from the manager's page")
     max_validation_errors: int = Field(20, description="Errors listed in one 422 invalid_payload answer")
+    sqlite_busy_timeout_s: float = Field(
+        30, gt=0, le=600, description="SQLite: how long a transaction waits for the file's write lock (another "
+                                      "process holds it) before giving up; the API then answers 503 with Retry-After")
     session_secret: str | None = Field(
         None, description="Signs the pages' session cookies (share it between machines); none: generated once "
                           "in <data_dir>/session-secret. The built-in development value is refused unless M3_DEV=1")
@@ -76,8 +79,17 @@ class Settings(BaseSettings):
     session_idle_hours: float = Field(10.0, description="A page session ends after this long without a request")
     session_https_only: bool = Field(False, description="Session cookie sent over HTTPS only (set behind TLS)")
     password_min_length: int = Field(12, description="Shortest password accepted (m3 user password, the page)")
-    login_limit_user: str = Field("5 per 5 minutes", description="Failed logins per username, per process")
-    login_limit_address: str = Field("50 per 5 minutes", description="Failed logins per address, per process")
+    # Failed credential checks (api/credentials.py): `limits` notation, moving windows up to 24 h,
+    # counted in the database (auth_failure), so shared by every server process.
+    login_limit_user: str = Field("5 per 5 minutes", description="Failed password checks per username (login, "
+                                  "password change), shared by the server processes")
+    login_limit_address: str = Field("50 per 5 minutes", description="Failed logins per client address, shared by "
+                                     "the server processes (generous: an agency's advisors share one address)")
+    token_limit_id: str = Field("10 per 5 minutes", description="Failed bearer-token checks per token id, shared")
+    token_limit_address: str = Field("100 per 5 minutes", description="Failed bearer-token checks per client "
+                                     "address (IPv6: per /64), shared by the server processes")
+    argon2_concurrency: int = Field(2, ge=1, le=7, description="argon2 checks running at once per server process; "
+                                    "below api.app.THREADS (8) so credential checks never hold every route thread")
 
     # Run command, manager and compliance pages, opt-outs (docs/pages.md)
     http_port: int = Field(8000, ge=1, le=65535, description="Port of the server (m3 serve, ./dev run)")

@@ -35,7 +35,7 @@ from config import Settings, get_settings
 from notifications.outbox import enqueue
 from states import requirements
 from states.calendar import is_business_day
-from states.lifecycle import UNREACHED_STATES, WORKING_STATES
+from states.lifecycle import WORKING_STATES
 from states.records import ClientKind, ContractRecord, Family, RequirementRecord, RequirementStatus
 from store.snapshot import ACTION, ADVISOR, CASE, CASE_CONTRACT, CLIENT, CONTRACT, REQUIREMENT
 from store.tables import Agency, Notification
@@ -51,7 +51,6 @@ from store.snapshot import APPOINTMENT
 log = logging.getLogger("m3.reminders")
 AGENCY = Agency.__table__
 NOTIFICATION = Notification.__table__
-_UNREACHED = [s.value for s in UNREACHED_STATES]
 _WORKING = [s.value for s in WORKING_STATES]
 
 

@@ -13,7 +13,19 @@ from sqlalchemy import Engine, create_engine, event
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-_BUSY_TIMEOUT_S = 30
+_BUSY_TIMEOUT_S = 30  # the default of M3_SQLITE_BUSY_TIMEOUT_S
+
+
+def busy_timeout_s() -> float:
+    """How long a SQLite transaction waits for the file's write lock (M3_SQLITE_BUSY_TIMEOUT_S):
+    bounded, so a request behind another process's long transaction fails (the API answers 503
+    with Retry-After, store/unreachable.py) instead of hanging."""
+    try:
+        from config import get_settings
+
+        return float(get_settings().sqlite_busy_timeout_s)
+    except Exception:  # noqa: BLE001 - an unreadable setting must not stop the engine: the default
+        return float(_BUSY_TIMEOUT_S)
 PG_RECYCLE_S = 1800  # seconds a PostgreSQL connection is reused before being replaced
 _writer_locks: dict[str, threading.Lock] = {}
 _writer_locks_guard = threading.Lock()
@@ -39,13 +51,14 @@ class _QueuedWriter(sqlite3.Connection):
 
     _m3_lock: threading.Lock | None = None
     _m3_held = False
+    _m3_timeout: float = _BUSY_TIMEOUT_S
 
     def begin_immediate(self) -> None:
         lock = self._m3_lock
         if lock is not None and not self._m3_held and _owner.get(id(lock)) != threading.get_ident():
             # A thread opening a second transaction while it holds one would wait on itself:
             # it skips the queue and meets SQLite's busy handler, as without the lock.
-            if lock.acquire(timeout=_BUSY_TIMEOUT_S):
+            if lock.acquire(timeout=self._m3_timeout):
                 self._m3_held = True
                 _owner[id(lock)] = threading.get_ident()
         try:
@@ -88,7 +101,8 @@ def make_engine(url: str) -> Engine:
         # One queue per database file; an in-memory database is private to its connection.
         path = url.removeprefix("sqlite:///").partition("?")[0]
         file_db = url.startswith("sqlite:///") and path and path != ":memory:" and "mode=memory" not in url
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_S,
+        timeout = busy_timeout_s()
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout,
                                                   "factory": _QueuedWriter})
         lock = _writer_lock(path) if file_db else None
 
@@ -98,11 +112,12 @@ def make_engine(url: str) -> Engine:
             # lock up front so two writers queue instead of failing half-way with SQLITE_BUSY.
             dbapi_conn.isolation_level = None
             dbapi_conn._m3_lock = lock
+            dbapi_conn._m3_timeout = timeout
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")

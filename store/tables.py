@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Column, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import Double
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -381,3 +382,16 @@ class AccessRequest(SQLModel, table=True):
     answered_at: datetime | None = _ts()
     answered_by: str | None = Field(default=None, max_length=100)
     answer_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AuthFailure(SQLModel, table=True):
+    """One failed token or password check (migration 0011), counted by store/auth_limits.py so
+    every server process shares the rate limits. `key` is a sha256 of the limit's key: no
+    username, token id or address in clear. `at`: epoch seconds. Rows older than their window
+    are deleted as the key is hit, and every row after 24 hours."""
+
+    __tablename__ = "auth_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    at: float = Field(sa_column=Column(Double(), nullable=False))
+    __table_args__ = (Index("ix_auth_failure_key_at", "key", "at"),)

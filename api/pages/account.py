@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
-
-from api import auth, sessions
+from api import auth, credentials, sessions
 from api.pages.common import PageUser, flash, form_of, redirect, render
 from api.roles import PERMISSIONS
 
@@ -40,9 +38,13 @@ async def change_password(request: Request, user: PageUser):
         return render(request, "account/page.html", _ctx(user, "Les deux saisies du nouveau mot de passe diffèrent."),
                       status_code=422)
     now = request.app.state.clock()
-    try:
-        new_hash = await run_in_threadpool(auth.change_password, request.app.state.engine, user.id, old, new, now,
-                                           get_settings().password_min_length)
+    try:  # the current password is a password check: limited and bounded like the login
+        new_hash = await credentials.gate(request.app).change_password(
+            user, old, new, credentials.client_address(request), now, get_settings().password_min_length)
+    except credentials.Throttled as exc:
+        return render(request, "account/page.html", _ctx(user, f"Mot de passe inchangé : trop de tentatives. "
+                      f"Réessayez dans {exc.minutes} minute{'s' if exc.minutes > 1 else ''}."),
+                      status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
     except auth.UserError as exc:
         return render(request, "account/page.html", _ctx(user, f"Mot de passe inchangé : {exc}."), status_code=422)
     # This session goes on with the new password; every other session of this user ends.

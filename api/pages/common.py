@@ -131,8 +131,24 @@ def _context(request: Request) -> dict[str, Any]:
         "flashes": pop_flashes(request),
         "home": home_for(user) if user else LOGIN_URL,
         "nav": [item for item in NAV if user and user.role in item["roles"]],
+        "agency_names": agency_names(request),
         "path": request.url.path,
     }
+
+
+def agency_names(request: Request) -> dict[str, str]:
+    """Agency id -> name ("rouviere" -> "Rouvière"), read once per app (agencies rarely change)."""
+    names = getattr(request.app.state, "agency_names", None)
+    if names is None:
+        from sqlalchemy import select
+
+        from store.tables import Agency
+
+        t = Agency.__table__
+        with request.app.state.engine.connect() as conn:
+            names = dict(conn.execute(select(t.c.id, t.c.name)).all())
+        request.app.state.agency_names = names
+    return names
 
 
 # The top menu: each screen appends its entry (label, href, the roles that see it).

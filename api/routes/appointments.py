@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from api.access import change, check_case
 from api.deps import CurrentUser, EngineDep, NowDep, VersionDep
+from api.openapi import READ_CASE, WRITE, op
 from api.queries import appointments as queries
 from api.schemas import AppointmentCancelIn, AppointmentIn, AppointmentOut, AppointmentPatch, ChangeOut
 from states.commands import APPOINTMENT_TOLERANCE, BookAppointment, CancelAppointment, MoveAppointment
@@ -34,7 +35,9 @@ def _assigned_advisor(engine, case_id: int) -> int | None:
 
 
 @router.get("", response_model=list[AppointmentOut], summary="Les rendez-vous du dossier",
-            description="Du plus ancien au plus récent ; `missed` = passé (au-delà de la tolérance) sans appel.")
+            description="Du plus ancien au plus récent, avec l'heure chez le client (son fuseau) ; `missed` = "
+                        "passé (au-delà de la tolérance) sans appel.",
+            **op("listAppointments", *READ_CASE, permission="cases.read"))
 def list_appointments(case_id: CaseId, user: CurrentUser, engine: EngineDep, now: NowDep,
                       request: Request) -> list[dict]:
     check_case(engine, user, case_id, "cases.read")
@@ -49,7 +52,7 @@ def list_appointments(case_id: CaseId, user: CurrentUser, engine: EngineDep, now
                          "hors des plages D223-9). Un dossier non joint passe en « Joint / RDV » (RDV pris). "
                          "Le client reçoit une confirmation par email (message de service, envoyé même en cas "
                          "d'opposition aux emails commerciaux) ; sans adresse valide, la réponse le signale.",
-             **_OUT)
+             **_OUT, **op("bookAppointment", *WRITE, permission="cases.write"))
 def book(case_id: CaseId, body: AppointmentIn, user: CurrentUser, engine: EngineDep, now: NowDep,
          version: VersionDep, response: Response) -> dict:
     advisor = body.advisor_id or user.advisor_id or _assigned_advisor(engine, case_id)
@@ -59,7 +62,7 @@ def book(case_id: CaseId, body: AppointmentIn, user: CurrentUser, engine: Engine
 
 @router.patch("/{appointment_id}", summary="Déplacer un rendez-vous (date, canal ou conseiller)",
               description="Le client reçoit une confirmation mise à jour. Un rendez-vous effectué ou annulé ne se "
-                          "déplace plus.", **_OUT)
+                          "déplace plus.", **_OUT, **op("moveAppointment", *WRITE, permission="cases.write"))
 def move(case_id: CaseId, appointment_id: AppointmentId, body: AppointmentPatch, user: CurrentUser,
          engine: EngineDep, now: NowDep, version: VersionDep, response: Response) -> dict:
     cmd = MoveAppointment(appointment_id, body.at, body.channel, body.advisor_id, body.reason)
@@ -67,7 +70,8 @@ def move(case_id: CaseId, appointment_id: AppointmentId, body: AppointmentPatch,
 
 
 @router.post("/{appointment_id}/cancel", summary="Annuler un rendez-vous (motif obligatoire)",
-             description="Le client reçoit un avis d'annulation si le rendez-vous n'est pas encore passé.", **_OUT)
+             description="Le client reçoit un avis d'annulation si le rendez-vous n'est pas encore passé.",
+             **_OUT, **op("cancelAppointment", *WRITE, permission="cases.write"))
 def cancel(case_id: CaseId, appointment_id: AppointmentId, body: AppointmentCancelIn, user: CurrentUser,
            engine: EngineDep, now: NowDep, version: VersionDep, response: Response) -> dict:
     return change(engine, user, case_id, version, CancelAppointment(appointment_id, body.reason), now, response)

@@ -9,6 +9,7 @@ from api.access import not_found, require
 from api.deps import CurrentUser, EngineDep, NowDep, etag, local_today
 from api.routes.appointments import tolerance
 from api.queries.cases import SORT_KEYS, CaseFilter, case_detail, list_cases
+from api.openapi import READ, READ_CASE, op
 from api.schemas import NO_NUL, CasePage
 from states.lifecycle import State
 
@@ -17,7 +18,11 @@ CaseId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Numéro du dos
 SortKey = Literal[SORT_KEYS]  # type: ignore[valid-type]
 
 
-@router.get("", response_model=CasePage, summary="Lister les dossiers")
+@router.get("", response_model=CasePage, summary="Lister les dossiers",
+            description="Les dossiers visibles par l'utilisateur (son agence, ou toutes pour la conformité et "
+                        "l'administrateur), filtrés, triés (par défaut : priorité décroissante, puis échéance) et "
+                        "paginés. `total` compte tous les dossiers du filtre.",
+            **op("listCases", *READ, permission="cases.read"))
 def list_(user: CurrentUser, engine: EngineDep, now: NowDep,
           state: Annotated[list[State] | None, Query(description="Un ou plusieurs états")] = None,
           agency: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
@@ -42,7 +47,13 @@ def list_(user: CurrentUser, engine: EngineDep, now: NowDep,
 
 
 @router.get("/{case_id}", summary="Un dossier et tout ce qu'il faut pour le traiter",
-            response_description="Le dossier ; l'en-tête ETag porte sa version, à renvoyer dans If-Match")
+            description="Le dossier, la fiche client et sa liste de contrôle (statut et motif de chaque champ), "
+                        "les contrats avec leurs signatures et pièces, les tentatives, les rendez-vous, "
+                        "l'inventaire, les résultats du bilan, les actions et les événements possibles maintenant "
+                        "avec leurs conditions manquantes. L'en-tête `ETag` porte la version à renvoyer dans "
+                        "`If-Match` pour toute écriture. Un dossier d'une autre agence répond 404.",
+            response_description="Le dossier ; l'en-tête ETag porte sa version, à renvoyer dans If-Match",
+            **op("getCase", *READ_CASE, permission="cases.read"))
 def get_one(case_id: CaseId, user: CurrentUser, engine: EngineDep, now: NowDep, response: Response,
             request: Request) -> dict:
     require(user, "cases.read")

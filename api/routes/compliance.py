@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Response
 from api.access import check_case, require
 from api.deps import CurrentUser, EngineDep, NowDep
 from api.errors import Problem
+from api.openapi import READ, READ_CASE, op
 from api.queries.export import client_agency, client_export
 from api.schemas import NO_NUL
 from store import audit
@@ -16,7 +17,10 @@ router = APIRouter(tags=["conformité"])
 CaseId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-@router.get("/cases/{case_id}/audit", summary="Journal d'audit d'un dossier (JSON)")
+@router.get("/cases/{case_id}/audit", summary="Journal d'audit d'un dossier (JSON)",
+            description="Chaque écriture sur le dossier, dans l'ordre : qui, quand, quoi (avant/après), le motif, "
+                        "et le chaînage des empreintes (`prev_hash`, `hash`) que `m3 audit verify` recalcule.",
+            **op("getAuditTrail", *READ_CASE, permission="audit.read"))
 def audit_json(case_id: CaseId, user: CurrentUser, engine: EngineDep) -> dict:
     check_case(engine, user, case_id, "audit.read")
     with engine.connect() as conn:
@@ -24,7 +28,10 @@ def audit_json(case_id: CaseId, user: CurrentUser, engine: EngineDep) -> dict:
 
 
 @router.get("/cases/{case_id}/audit.csv", summary="Journal d'audit d'un dossier (CSV)",
-            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+            description="Le même journal en CSV (UTF-8, pièce jointe `audit-dossier-<id>.csv`), pour un tableur : "
+                        "une cellule de texte qui commencerait une formule reçoit une apostrophe.",
+            response_class=Response, **op("exportAuditTrailCsv", *READ_CASE, permission="audit.export",
+                                          success={200: {"content": {"text/csv": {}}}}))
 def audit_csv(case_id: CaseId, user: CurrentUser, engine: EngineDep) -> Response:
     check_case(engine, user, case_id, "audit.export")
     with engine.connect() as conn:
@@ -33,7 +40,12 @@ def audit_csv(case_id: CaseId, user: CurrentUser, engine: EngineDep) -> Response
                     headers={"Content-Disposition": f'attachment; filename="audit-dossier-{case_id}.csv"'})
 
 
-@router.get("/clients/{client_id}/export", summary="Tout ce qui est détenu sur un client (droit d'accès)")
+@router.get("/clients/{client_id}/export", summary="Tout ce qui est détenu sur un client (droit d'accès)",
+            description="Réponse à une demande de droit d'accès (RGPD art. 15) : la fiche, les contrats et leurs "
+                        "pièces, les dossiers, les tentatives, l'inventaire, les résultats du bilan, les actions "
+                        "et le journal d'audit de chaque dossier (qui porte aussi le texte des notes). Un client "
+                        "d'une autre agence répond 404 `client_not_found`.",
+            **op("exportClient", *READ, "client_not_found", permission="clients.export"))
 def export(client_id: Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)], user: CurrentUser,
            engine: EngineDep, now: NowDep) -> dict:
     require(user, "clients.export")

@@ -8,12 +8,16 @@ from sqlalchemy import text
 
 from api.deps import EngineDep
 from api.errors import Problem
+from api.openapi import op
 from store.db import alembic_config
 
 router = APIRouter(tags=["santé"])
 
 
-@router.get("/health", summary="Le processus répond")
+@router.get("/health", summary="Le processus répond",
+            description="Vivacité : répond tant que le processus tourne, sans authentification et sans lire la "
+                        "base (pour un superviseur ou un répartiteur de charge). Voir aussi GET /ready.",
+            **op("getHealth"))
 async def health() -> dict:
     return {"status": "ok"}
 
@@ -24,7 +28,9 @@ def _head(engine) -> str | None:
 
 
 @router.get("/ready", summary="La base répond et son schéma est à jour",
-            responses={503: {"description": "Base injoignable ou schéma en retard"}})
+            description="Prêt à servir : la base répond et son schéma est à la dernière migration. Sinon 503 : "
+                        "`database_unavailable` (base injoignable) ou `schema_outdated` (lancer `m3 db upgrade`).",
+            **op("getReadiness", "database_unavailable", "schema_outdated"))
 def ready(engine: EngineDep) -> dict:
     try:
         with engine.connect() as conn:

@@ -5,8 +5,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from api import auth, sessions
-from api.deps import CurrentUser
-from api.errors import Problem
+from api.deps import CurrentUser, token_user
+from api.openapi import AUTH, BODY, TOO_MANY, op
 from api.roles import PERMISSIONS
 from api.schemas import MeOut, SessionIn
 
@@ -18,23 +18,28 @@ def _me(user) -> dict:
             "advisor_id": user.advisor_id, "permissions": sorted(p for p in PERMISSIONS if user.can(p))}
 
 
-@router.get("/me", response_model=MeOut, summary="L'utilisateur authentifié et ses droits")
+@router.get("/me", response_model=MeOut, summary="L'utilisateur authentifié et ses droits",
+            description="Le nom, le rôle, l'agence, le chargé de clientèle lié et les droits (`permissions`, "
+                        "ceux de api/roles.py) de l'utilisateur du jeton ou de la session.",
+            **op("getMe", *AUTH, permission=None))
 async def me(user: CurrentUser) -> dict:
     return _me(user)
 
 
 @router.post("/session", summary="Ouvrir une session (pages) avec un jeton",
              description="Pose un cookie de session signé ; les écritures par session exigent l'en-tête "
-                         "X-CSRF-Token renvoyé ici.")
+                         "X-CSRF-Token renvoyé ici (`csrf_token`). La session prend fin après "
+                         "M3_SESSION_IDLE_HOURS d'inactivité, ou quand le jeton est révoqué.",
+             **op("openSession", "invalid_token", TOO_MANY, "database_unavailable", *BODY))
 async def open_session(body: SessionIn, request: Request) -> dict:
-    user = await run_in_threadpool(auth.verify, request.app.state.engine, body.token)
-    if user is None:
-        raise Problem(401, "invalid_token", "jeton invalide, révoqué ou expiré")
+    user = await token_user(request, body.token)  # the same limits and argon2 bound as the bearer token
     token_hash = await run_in_threadpool(auth.token_hash_of, request.app.state.engine, user.id)
     csrf = sessions.open_session(request.session, user.id, token_hash, request.app.state.clock())
     return {**_me(user), "csrf_token": csrf}
 
 
-@router.delete("/session", summary="Fermer la session", status_code=204)
+@router.delete("/session", summary="Fermer la session", status_code=204,
+               description="Efface le cookie de session (sans effet sans session) ; le jeton reste valable.",
+               **op("closeSession"))
 async def close_session(request: Request) -> None:
     request.session.clear()

@@ -91,7 +91,7 @@ def test_e2e__two_tabs_on_one_case_the_second_is_told_it_changed(new_page, serve
     notice = second.page.locator("#notice .problem.stale")
     notice.wait_for()
     assert "Le dossier a changé" in notice.inner_text()
-    second.shot("06-deux-onglets-dossier-change")
+    second.shot("06-deux-onglets-dossier-change", full_page=False)  # the notice sticks to the viewport's top
     second.click(notice.locator("a", has_text="Recharger le dossier"))
     second.page.wait_for_selector(f'#case-body[data-version="{p.version()}"]')
     assert second.page.locator("#notice .problem").count() == 0
@@ -108,7 +108,8 @@ def test_e2e__call_refused_outside_the_hours_then_recorded_as_inbound(new_page, 
     refused.wait_for()
     assert "pas d'appel le week-end" in refused.inner_text()
     assert _case_state(p) == "À contacter"
-    p.shot("07-appel-refuse-hors-horaires")
+    refused.scroll_into_view_if_needed()
+    p.shot("07-appel-refuse-hors-horaires", full_page=False)
     page.fill('#appel input[name="at"]', "2026-04-11T11:00")
     p.record(page.locator('#appel button[value="inbound"]'))
     assert _case_state(p) == "Joint / RDV"

@@ -50,9 +50,10 @@ def test_pages__login_attempts_are_limited_per_username(site):  # noqa: F811
 
 
 def test_pages__login_attempts_are_limited_per_address(site):  # noqa: F811
-    from api.pages.login import LoginLimiter
+    from api.credentials import AuthLimits, CredentialGate
 
-    site.app.state.login_limiter = LoginLimiter("100 per 5 minutes", "3 per 5 minutes")
+    limits = AuthLimits(site.engine, "100 per 5 minutes", "3 per 5 minutes", "10 per 5 minutes", "100 per 5 minutes")
+    site.app.state.credential_gate = CredentialGate(site.engine, limits, 2)
     b = site.browser()
     for name in ("a", "b", "c"):
         assert b.login(name, "mauvais mot de passe!").status_code == 401

@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
+from states.commands import RecordAttempt
+from states.records import AttemptOutcome, Channel
+from store.snapshot import CASE
+from store.tables import AuditRecord, Notification
+from store.write_path import execute
 from tests import factories as f
+
+N = Notification.__table__
+AUDIT = AuditRecord.__table__
 
 # Before prefect is imported: no analytics, and a Prefect home of our own.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -38,11 +47,24 @@ def flows_on(engine, monkeypatch, prefect_harness):
     return prefect_flows
 
 
+def _notifications(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(N.c.kind, N.c.case_id, N.c.recipient, N.c.status).order_by(N.c.id))]
+
+
+def _case(engine, case_id: int):
+    with engine.connect() as conn:
+        return conn.execute(select(CASE.c.state, CASE.c.version, CASE.c.escalation_step).where(CASE.c.id == case_id)).one()
+
+
 def test_prefect_flows__cohort_escalation_reminders_run_as_flows(engine, flows_on):
+    """Each flow, run by Prefect, does its work in the database: the cohort opens the cases, the
+    escalation moves the case whose calls failed (and queues its email), the reminders queue the
+    advisor's digest; a rerun does nothing twice; a public holiday queues nothing."""
     from prefect.artifacts import Artifact
 
     with engine.begin() as conn:
-        adv = f.advisor(conn)
+        adv = f.advisor(conn, email="julie.martin@agence.example")
         for day in (5, 20):
             cl = f.client(conn, advisor_id=adv)
             f.contract(conn, cl, effective=date(2026, 1, day))
@@ -53,11 +75,44 @@ def test_prefect_flows__cohort_escalation_reminders_run_as_flows(engine, flows_o
     artifact = Artifact.get("m3-cohort-2026-04")
     assert artifact is not None and "Cohorte M+3 2026-04" in artifact.data
     assert flows_on.cohort_flow(month="2026-04", today="2026-04-01")["summary"]["cases"] == 0  # idempotent
+    called, waiting = sorted(c["case_id"] for c in result["cases"])
+    assert [_case(engine, c).state for c in (called, waiting)] == ["a_contacter"] * 2
+
+    # Three calls without answer on two business days (Mon 27 and Tue 28 April, consumer hours).
+    version = 1
+    for at in (datetime(2026, 4, 27, 8, 30, tzinfo=timezone.utc), datetime(2026, 4, 28, 8, 30, tzinfo=timezone.utc),
+               datetime(2026, 4, 28, 12, 30, tzinfo=timezone.utc)):
+        version = execute(engine, called, version, RecordAttempt(Channel.PHONE, at, AttemptOutcome.NO_ANSWER),
+                          "advisor:1", at).version
+    assert _notifications(engine) == []
     esc = flows_on.escalation_flow(today="2026-04-29")
     assert esc["summary"]["business_day"] is True
+    assert (esc["summary"]["candidates"], esc["summary"]["emails"], esc["summary"]["letters"]) == (1, 1, 0)
+    assert [tuple(c) for c in esc["changes"]] == [(called, "envoyer_email")]
+    # The case moved (one change through the write path, audited as the escalation) ...
+    assert tuple(_case(engine, called)) == ("email_envoye", version + 1, 1)
+    with engine.connect() as conn:
+        last = conn.execute(select(AUDIT.c.actor, AUDIT.c.action).where(AUDIT.c.case_id == called)
+                            .order_by(AUDIT.c.seq.desc()).limit(1)).one()
+    assert tuple(last) == ("system:escalation", "envoyer_email")
+    assert tuple(_case(engine, waiting)) == ("a_contacter", 1, 0)  # no call yet: it waits
+    # ... and its email is queued, to be sent by the delivery.
+    assert _notifications(engine) == [("client_email", called, "marie.dupont@example.fr", "pending")]
+    assert "| emails envoyés | 1 |" in Artifact.get("m3-escalation").data
+    again = flows_on.escalation_flow(today="2026-04-29")  # a rerun the same day moves nothing twice
+    assert again["changes"] == [] and again["summary"]["emails"] == 0
+    assert tuple(_case(engine, called)) == ("email_envoye", version + 1, 1) and len(_notifications(engine)) == 1
+
     rem = flows_on.reminders_flow(today="2026-04-29")
-    assert rem["summary"]["overdue_cases"] == 2 and rem["summary"]["advisor_digests"] == 1
-    assert flows_on.reminders_flow(today="2026-05-01")["summary"]["business_day"] is False  # 1 May
+    assert rem["summary"]["overdue_cases"] == 2
+    assert (rem["summary"]["advisor_digests"], rem["summary"]["manager_digests"]) == (1, 1)
+    queued = _notifications(engine)
+    assert queued[0][0] == "client_email" and sorted(queued[1:]) == [
+        ("advisor_digest", None, "julie.martin@agence.example", "pending"),
+        ("manager_digest", None, "direction.corniche@agence.example", "pending")]
+    holiday = flows_on.reminders_flow(today="2026-05-01")  # 1 May: nothing queued
+    assert holiday["summary"]["business_day"] is False and holiday["summary"]["advisor_digests"] == 0
+    assert _notifications(engine) == queued
 
 
 def _letter_waiting(engine, day: str):

@@ -61,10 +61,14 @@ def test_corrections__values_compare_as_canonical_text_whatever_the_driver_type(
 
 
 def test_corrections__crm_fields_are_what_the_import_writes_and_correctable_or_assigned():
-    from store.importer import _CLIENT_COLUMNS
+    from states.corrections import OPTIONAL_CRM_FIELDS
+    from store.csv_source import OPTIONAL_COLUMNS
+    from store.importer import _CLIENT_COLUMNS, client_columns
 
-    assert set(CRM_FIELDS) == set(_CLIENT_COLUMNS) - {"id", "kind", "naf_nomenclature", "source_hash"}
-    assert set(CRM_FIELDS) - {"agency_id", "advisor_id"} <= set(CORRECTABLE)
+    derived = {"id", "kind", "naf_nomenclature", "source_hash"}
+    assert set(CRM_FIELDS) == set(_CLIENT_COLUMNS) - derived
+    assert set(CRM_FIELDS) | set(OPTIONAL_CRM_FIELDS) == set(client_columns(OPTIONAL_COLUMNS)) - derived
+    assert (set(CRM_FIELDS) | set(OPTIONAL_CRM_FIELDS)) - {"agency_id", "advisor_id"} <= set(CORRECTABLE)
 
 
 def test_corrections__correct_client_records_the_crm_value_it_replaces(now):
