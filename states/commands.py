@@ -401,7 +401,7 @@ class JoinContracts(Command):
 
     contracts: tuple[ContractRecord, ...]
     pieces_due: date
-    needs = frozenset({"client", "contracts"})  # type: ignore[assignment]
+    needs = frozenset({"client", "contract_ids"})  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------- letters posted, opt-outs (issue 8)

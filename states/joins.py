@@ -36,7 +36,7 @@ def join_contracts(case: CaseSnapshot, cmd: JoinContracts, now: datetime) -> Eff
     state = State(case.state)
     if state is State.CLOTURE:
         raise InvalidChange({"state": "dossier clôturé : un nouveau contrat ne s'y rattache pas"})
-    before = [k.id for k in case.contracts]
+    before = list(case.contract_ids)
     already = [k.id for k in cmd.contracts if k.id in before]
     if already:
         raise InvalidChange({"contracts": f"déjà dans ce dossier : {', '.join(already)}"})

@@ -320,6 +320,7 @@ class CaseSnapshot:
     bilan_count: int | None = None  # frozen bilan records of the case so far
     correction_seqs: tuple[int, ...] | None = None  # audit seqs of the case's client corrections
     letters: tuple[LetterRecord, ...] | None = None  # the case's postal letters (states/letters.py)
+    contract_ids: tuple[str, ...] | None = None  # the case's contract ids only (states/joins.py), by id
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,13 @@ def _plain_copy(value: Any) -> Any:
         for k, v in value.items():
             if type(k) is not str:
                 raise _NotPlain
-            out[k] = v if type(v) in _SCALARS else _plain_copy(v)
+            tv = type(v)
+            if tv in _SCALARS:
+                out[k] = v
+            elif tv is list and len(v) == 2 and type(v[0]) in _SCALARS and type(v[1]) in _SCALARS:
+                out[k] = [v[0], v[1]]  # the usual [before, after] pair
+            else:
+                out[k] = _plain_copy(v)
         return out
     if t is list:
         return [v if type(v) in _SCALARS else _plain_copy(v) for v in value]
@@ -61,7 +67,8 @@ def _plain_copy(value: Any) -> Any:
 
 
 # json.dumps with these arguments builds an encoder per call; one built once writes the same bytes.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# No cycle check: what it encodes is a fresh copy (jsonable) or a value read back from JSON.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 def canonical(case_id: int, seq: int, at: datetime, actor: str, action: str, changes: Any, reason: str | None) -> str:

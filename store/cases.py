@@ -25,7 +25,7 @@ from store import audit
 from store.snapshot import CASE, CASE_CONTRACT, CONTRACT
 
 OPENING = "ouverture"
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 @dataclass(frozen=True)

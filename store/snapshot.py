@@ -62,6 +62,8 @@ _CASE_WITH_CLIENT = (
 )
 _CONTRACTS = (select(CONTRACT).join(CASE_CONTRACT, CASE_CONTRACT.c.contract_id == CONTRACT.c.id)
               .where(CASE_CONTRACT.c.case_id == _BY_CASE).order_by(CONTRACT.c.id))
+_CONTRACT_IDS = (select(CASE_CONTRACT.c.contract_id).where(CASE_CONTRACT.c.case_id == _BY_CASE)
+                 .order_by(CASE_CONTRACT.c.contract_id))
 _REQUIREMENTS = select(REQUIREMENT).where(REQUIREMENT.c.contract_id.in_(bindparam("ids", expanding=True)))
 _ATTEMPTS = select(ATTEMPT).where(ATTEMPT.c.case_id == _BY_CASE).order_by(ATTEMPT.c.at)
 _INVENTORY = select(INVENTORY).where(INVENTORY.c.case_id == _BY_CASE).order_by(INVENTORY.c.id)
@@ -143,6 +145,8 @@ def snapshot(conn: Connection, case: Row, needs: frozenset[str] = ALL_PARTS,
             conn.execute(_CLIENT_BY_ID, {"client_id": case.client_id}).one())
     if "contracts" in needs:
         parts["contracts"] = _contracts(conn, cid)
+    if "contract_ids" in needs:  # the ids alone, one light query (a contract joining the case)
+        parts["contract_ids"] = tuple(conn.execute(_CONTRACT_IDS, {"case_id": cid}).scalars())
     if "attempts" in needs:
         parts["attempts"] = tuple(
             AttemptRecord(Channel(r.channel), r.at, AttemptOutcome(r.outcome), Direction(r.direction),

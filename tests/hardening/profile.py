@@ -22,13 +22,17 @@ class Profile:
     api_hostile_values: int  # hostile values tried per field and parameter (out of HOSTILE)
     stateful_examples: int  # schemathesis stateful: hypothesis examples (call sequences)
     stateful_steps: int  # ... and at most this many calls per sequence
+    cohort_kill_databases: tuple[str, ...]  # where `m3 cohort` is killed
+    import_kill_databases: tuple[str, ...]  # where `m3 import` is killed
 
 
 SHORT = Profile("SHORT", load_seconds=12, load_clients=20, cases=160, server_kills=1, flow_kills=3,
-                cohort_clients=6000, import_rows=12000, outage_seconds=3, fuzz_examples=20,
-                api_hostile_values=6, stateful_examples=12, stateful_steps=6)
+                cohort_clients=2000, import_rows=7000, outage_seconds=3, fuzz_examples=20,
+                api_hostile_values=6, stateful_examples=12, stateful_steps=6,
+                cohort_kill_databases=("postgres",), import_kill_databases=("sqlite",))
 FULL = Profile("FULL", load_seconds=120, load_clients=50, cases=600, server_kills=3, flow_kills=20,
                cohort_clients=20000, import_rows=30000, outage_seconds=10, fuzz_examples=300,
-               api_hostile_values=10_000, stateful_examples=150, stateful_steps=12)
+               api_hostile_values=10_000, stateful_examples=150, stateful_steps=12,
+               cohort_kill_databases=("sqlite", "postgres"), import_kill_databases=("sqlite", "postgres"))
 
 PROFILE = FULL if os.environ.get("M3_HARDENING_FULL") == "1" else SHORT

@@ -70,7 +70,12 @@ class Copies:
             self.admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def _databases(kinds):
+    return pytest.mark.parametrize("copies", [k if k == "sqlite" else pytest.param(k, marks=pytest.mark.postgres)
+                                              for k in kinds], indirect=True)
+
+
+@pytest.fixture
 def copies(request, tmp_path):
     if request.param == "postgres" and SKIP_PG:
         pytest.skip("M3_TEST_SKIP_POSTGRES=1")
@@ -159,6 +164,7 @@ def _cohort_dump(url: str):
         engine.dispose()
 
 
+@_databases(PROFILE.cohort_kill_databases)
 def test_faults__cohort_killed_at_random_points_then_rerun_equals_a_clean_run(copies, zygote, figures):
     _prepared(copies.base_url, _book)
     args = ["cohort", "--month", MONTH, "--today", TODAY]
@@ -222,6 +228,7 @@ def _import_dump(url: str) -> dict:
         engine.dispose()
 
 
+@_databases(PROFILE.import_kill_databases)
 def test_faults__import_killed_at_random_points_then_rerun_equals_a_clean_run(copies, zygote, tmp_path, figures):
     _prepared(copies.base_url)
     export = tmp_path / "export.csv"
