@@ -138,6 +138,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        from api.body_limit import BodyTooLarge
+
+        if isinstance(exc.__cause__, BodyTooLarge):
+            # A body without a length cut off at the limit while FastAPI read it: FastAPI turns
+            # any error of that read into "400 error parsing the body"; it is a 413.
+            limit = exc.__cause__.args[0] if exc.__cause__.args else None
+            return problem_response(Problem(413, "payload_too_large", "le corps de la requête dépasse "
+                                            f"{limit if limit is not None else 'la limite de'} octets",
+                                            title="Requête trop volumineuse", headers={"Connection": "close"},
+                                            **({"limit_bytes": limit} if limit is not None else {})),
+                                    request.url.path)
         code = _CODES.get(exc.status_code, f"http_{exc.status_code}")
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
         detail = detail or {404: "ressource introuvable", 405: "méthode non autorisée sur cette ressource"}.get(

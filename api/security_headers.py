@@ -6,8 +6,8 @@
   no browser or proxy keeps a client's record. Static files (CSS, the vendored htmx) stay cacheable.
 - HTML: a Content-Security-Policy allowing only this origin's scripts and styles (no inline
   script, no CDN), so an injected `<script>` would not run even if escaping failed. `/docs`
-  (Swagger UI, whose page starts itself with an inline script) gets the same policy plus inline
-  scripts and styles.
+  (Swagger UI, whose page starts itself with an inline script) and `/redoc` (ReDoc, which styles
+  its page inline) get the same policy plus inline scripts and styles.
 - `Strict-Transport-Security` only when served over HTTPS (`M3_SESSION_HTTPS_ONLY=1`, which also
   makes the session cookie `Secure`): over plain HTTP on a laptop it would be ignored at best.
 Pure ASGI: headers are added to `http.response.start`, whatever produced the answer.
@@ -20,10 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 def _csp(inline: bool) -> secure.ContentSecurityPolicy:
     extra = ("'unsafe-inline'",) if inline else ()
-    return (secure.ContentSecurityPolicy()
-            .default_src("'self'").base_uri("'self'").form_action("'self'").frame_ancestors("'none'")
-            .object_src("'none'").img_src("'self'", "data:").script_src("'self'", *extra)
-            .style_src("'self'", *extra).connect_src("'self'"))
+    policy = (secure.ContentSecurityPolicy()
+              .default_src("'self'").base_uri("'self'").form_action("'self'").frame_ancestors("'none'")
+              .object_src("'none'").img_src("'self'", "data:").script_src("'self'", *extra)
+              .style_src("'self'", *extra).connect_src("'self'"))
+    # The documentation pages only: ReDoc runs its search index in a worker made from a blob.
+    return policy.worker_src("'self'", "blob:") if inline else policy
 
 
 def _encode(policy: secure.Secure) -> list[tuple[bytes, bytes]]:
@@ -46,7 +48,7 @@ class SecurityHeaders:
         if path.startswith("/static/"):
             return self._static
         if content_type.startswith(b"text/html"):
-            return self._docs_html if path.startswith("/docs") else self._html
+            return self._docs_html if path.startswith(("/docs", "/redoc")) else self._html
         return self._data
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -109,8 +109,10 @@ def _time(client, paths: list[str], headers: dict | None = None, warm: int = 2) 
     return out
 
 
-def measure(engine: Engine, book: Book, quick: bool) -> dict[str, list[float]]:
-    """ms per request for each target (keys of TARGETS)."""
+def measure(engine: Engine, book: Book, quick: bool, n: int | None = None,
+            n_slow: int | None = None) -> dict[str, list[float]]:
+    """ms per request for each target (keys of TARGETS); `n` requests each (`n_slow` for the
+    statistics and searches)."""
     from fastapi.testclient import TestClient
 
     import config
@@ -123,8 +125,8 @@ def measure(engine: Engine, book: Book, quick: bool) -> dict[str, list[float]]:
     users = _users(engine, book)
     rng = random.Random(3)
     app = create_app(engine, clock=lambda: NOW)
-    n = 8 if quick else 120
-    n_slow = 3 if quick else 12
+    n = n or (8 if quick else 120)
+    n_slow = n_slow or (3 if quick else 12)
     out: dict[str, list[float]] = {}
     advisors = [u for u, (role, _) in users.items() if role == "advisor"]
     bearer = {u: {"Authorization": f"Bearer {tok}"} for u, (_, tok) in users.items()}

@@ -207,11 +207,12 @@ def _eligible_conditions(month: str):
     return (CONTRACT.c.status == "active", CONTRACT.c.effective_date.between(catch_start, end), ~covered)
 
 
-def _eligible(conn: Connection, month: str):
+def _eligible(conn: Connection, month: str, as_of: date):
+    """Every eligible contract with its client, and the families the client holds on `as_of`."""
     stmt = (
         select(CONTRACT.c.client_id, CONTRACT.c.id, CONTRACT.c.effective_date, CONTRACT.c.family,
                func.coalesce(cast(CONTRACT.c.premium_eur, Float), 0.0), CLIENT.c.kind, CLIENT.c.agency_id,
-               CLIENT.c.advisor_id)
+               CLIENT.c.advisor_id, opening.families_held_column(CONTRACT.c.client_id, as_of))
         .join(CLIENT, CLIENT.c.id == CONTRACT.c.client_id)
         .where(*_eligible_conditions(month))
         .order_by(CONTRACT.c.client_id, CONTRACT.c.id)
@@ -284,16 +285,16 @@ def plan(conn: Connection, month: str, as_of: date, settings: Settings | None = 
     """What the cohort of `month` does when run on `as_of`; writes nothing."""
     s = settings or get_settings()
     first_effective, _ = effective_range(month)  # contracts effective before it are last month's catch-up
-    rows = _eligible(conn, month)
+    rows = _eligible(conn, month, as_of)
     result = CohortResult(month, as_of, dry_run=True, contracts=len(rows),
                           opens_on=cohort_opens_on(month, s.cohort_lead_days))
     dues: dict[date, tuple[date, date, date, date]] = {}  # effective -> (due, window start/end, call from)
     groups: list[list] = []
     cur, acc = None, None
-    for client_id, contract_id, eff, family, premium, kind, agency, adv in rows:
+    for client_id, contract_id, eff, family, premium, kind, agency, adv, held in rows:
         if client_id != cur:
             cur = client_id
-            acc = [client_id, agency, adv, kind, [], set(), eff, 0.0, False, set()]
+            acc = [client_id, agency, adv, kind, [], set(), eff, 0.0, False, set(), held]
             groups.append(acc)
         acc[4].append(contract_id)
         acc[5].add(family)
@@ -319,7 +320,6 @@ def plan(conn: Connection, month: str, as_of: date, settings: Settings | None = 
             new_groups.append(g)
     if not new_groups:
         return result
-    held = opening.families_held(conn, [g[0] for g in new_groups], as_of)
     advisors = conn.execute(select(ADVISOR.c.id, ADVISOR.c.name, ADVISOR.c.agency_id).where(ADVISOR.c.active)).all()
     names = {a.id: a.name for a in advisors}
     agency_of = {a.id: a.agency_id for a in advisors}
@@ -343,7 +343,7 @@ def plan(conn: Connection, month: str, as_of: date, settings: Settings | None = 
             heapq.heappush(heaps[g[1]], (load + 1, adv))
             chosen[i] = adv
     for g, adv in zip(new_groups, chosen):
-        client_id, agency, _, kind, contract_ids, families, eff, premium, late, _ = g
+        client_id, agency, _, kind, contract_ids, families, eff, premium, late, _, held = g
         d = dues.get(eff)
         if d is None:
             due = due_date(eff)
@@ -352,7 +352,7 @@ def plan(conn: Connection, month: str, as_of: date, settings: Settings | None = 
         parts = priority_parts(families, kind, premium, s)
         result.cases.append(PlannedCase(
             client_id, agency, tuple(contract_ids), tuple(sorted(families)), d[0], d[1], d[2], d[3],
-            sum(parts.values()), late, adv, names.get(adv), None, parts, held.get(client_id, 0)))
+            sum(parts.values()), late, adv, names.get(adv), None, parts, held))
     return result
 
 

@@ -148,6 +148,11 @@ PAGE_FORMS = {  # each action of the case page (api/pages/case.py ACTIONS), with
     "note": {"text": "rappeler après 18 h"},
     "sujet": {"kind": "question", "occurred_on": "2026-03-01", "summary": "franchise auto"},
     "sujet-reponse": {"topic_id": "1", "answer": "500 €"},
+    "resultat-maj": {"outcome_id": "1", "client_decision": "accepted"},
+    "suggestion-retenir": {"code": "sante"},
+    "suggestion-ecarter": {"code": "sante", "reason": "mutuelle d'entreprise"},
+    "inventaire-contrats": {},
+    "bilan-envoyer": {"seq": "1"},
 }
 C = "/api/cases/{case_id}"
 ROUTES = [
@@ -450,16 +455,18 @@ def test_api__scoping_without_a_valid_login(world, intruder):
     assert not mismatches, "\n".join(mismatches)
 
 
+@pytest.mark.parametrize("whose", ["own", "other"])
 @pytest.mark.parametrize("role", ROLES)
-def test_api__scoping_by_role_and_agency(world, engine, role):
+def test_api__scoping_by_role_and_agency(world, role, whose):
+    """Each role on the objects of its own agency (Corniche) or of another (Rouvière)."""
+    i, agency = (0, "corniche") if whose == "own" else (1, "rouviere")
     mismatches = []
     for route in ROUTES:
-        for i, agency in enumerate(("corniche", "rouviere")):
-            resp = world.send(route, world.users[role], agency)
-            got = _outcome(route, resp, world.objects[agency])
-            if got != route.expect[role][i]:
-                mismatches.append(f"{route.name} {role} {'own' if i == 0 else 'other'} agency: expected "
-                                  f"{route.expect[role][i]}, got {got} ({resp.status_code} {resp.text[:100]!r})")
+        resp = world.send(route, world.users[role], agency)
+        got = _outcome(route, resp, world.objects[agency])
+        if got != route.expect[role][i]:
+            mismatches.append(f"{route.name} ({route.method} {route.path}), {role}, {whose} agency: expected "
+                              f"{route.expect[role][i]}, got {got} ({resp.status_code} {resp.text[:100]!r})")
     assert not mismatches, "\n".join(mismatches)
     # Nothing changed: every write stopped at the stale version or before (2 = the set-up action).
     admin = {"Authorization": f"Bearer {world.users['admin'].token}"}
