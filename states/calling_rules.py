@@ -49,6 +49,8 @@ def solicitation_count_refusal(at: datetime, previous: Iterable[AttemptRecord], 
     span = policy.rolling_days - 1
     days = sorted(d for d in (a.at.astimezone(tz).date() for a in previous if a.is_solicitation)
                   if abs((d - day).days) <= span)
+    if len(days) < policy.max_calls:  # no window can hold more calls than there are: the usual case, decided at once
+        return None
     worst, worst_start = -1, day
     for offset in range(span, -1, -1):  # the windows [day - offset, day - offset + span]
         start = day - timedelta(days=offset)

@@ -8,6 +8,7 @@ page, or only `block` when htmx asked (HX-Request): a page and its partial are o
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -95,10 +96,17 @@ def markdown(text: str | None) -> Markup:
     return Markup(_MD.render(text or ""))
 
 
+# French E.164 numbers outside 08 (whose national format groups differently: "0 800 ..."):
+# phonenumbers' national format is always "0X XX XX XX XX" (tests/unit/test_pages__fr_phone_fast_path.py).
+_FR_MOBILE_OR_GEO = re.compile(r"\+33[1-79]\d{8}")
+
+
 def fr_phone(value: str | None) -> str:
     """'+33612345678' -> '06 12 34 56 78' (French numbers); others in international format."""
     if not value:
         return "—"
+    if _FR_MOBILE_OR_GEO.fullmatch(value):  # what phonenumbers answers for these, ~50x faster (lists of hundreds)
+        return f"0{value[3]} {value[4:6]} {value[6:8]} {value[8:10]} {value[10:12]}"
     import phonenumbers
 
     try:

@@ -71,6 +71,49 @@ def test_api__no_server_error_anywhere(api):  # noqa: F811
     assert sum(n for (method, status), n in seen.items() if method != "GET" and status == 200) >= 10
 
 
+def _dependency_calls(dependant):
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _dependency_calls(sub)
+
+
 def test_api__openapi_documents_every_route(engine):
-    paths = create_app(engine).openapi()["paths"]
-    assert len(paths) >= 20 and "/api/cases/{case_id}/events/{event}" in paths
+    """The OpenAPI lists exactly the app's JSON routes (every APIRoute under /api, each of its
+    methods; no page), each with a summary and its error answers as problem+json: 401 when it
+    needs a login, 404 when it names a case, 409/412/428 when it is a write behind If-Match."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from api.deps import current_user, expected_version
+
+    app = create_app(engine)
+    doc = app.openapi()
+    routes = {(method, ctx.path): ctx for ctx in iter_route_contexts(app.routes)
+              if isinstance(ctx.original_route, APIRoute) for method in ctx.methods}
+    api_routes = {key: ctx for key, ctx in routes.items() if key[1].startswith("/api/")}
+    documented = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
+    assert documented == set(api_routes), (sorted(set(api_routes) - documented), sorted(documented - set(api_routes)))
+    assert len(api_routes) >= 40 and not any(ctx.original_route.include_in_schema for key, ctx in routes.items()
+                                              if not key[1].startswith("/api/"))  # pages stay out
+    problem = doc["components"]["schemas"]["Problem"]
+    assert {"type", "code", "title", "status", "detail"} <= set(problem["properties"])
+    missing = []
+    for (method, path), ctx in sorted(api_routes.items()):
+        op = doc["paths"][path][method.lower()]
+        if not (op.get("summary") or "").strip():
+            missing.append(f"{method} {path}: no summary")
+        calls = set(_dependency_calls(ctx.dependant))
+        need = set()
+        if current_user in calls:
+            need.add("401")
+        if "{case_id}" in path:
+            need.add("404")
+        if expected_version in calls:
+            need |= {"409", "412", "428"}
+        errors = {status: r for status, r in op["responses"].items() if int(status) >= 400}
+        if need - set(errors):
+            missing.append(f"{method} {path}: undocumented {sorted(need - set(errors))}")
+        for status, response in errors.items():
+            schema = response.get("content", {}).get("application/problem+json", {}).get("schema")
+            if not response.get("description") or schema != {"$ref": "#/components/schemas/Problem"}:
+                missing.append(f"{method} {path}: {status} is not documented as a problem+json")
+    assert not missing, "\n".join(missing)
