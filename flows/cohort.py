@@ -60,6 +60,7 @@ from states.joins import BEFORE_FINALISATION
 from states.lifecycle import ClosingReason, State
 from states.records import ContractRecord, Family, RequirementRecord, RequirementStatus
 from store import cases as opening
+from store import run_lock
 from store.errors import VersionConflict
 from store.snapshot import ADVISOR, CASE, CASE_CONTRACT, CLIENT, CONTRACT, REQUIREMENT
 from store.write_path import execute_in
@@ -156,6 +157,7 @@ class CohortResult:
     joined: list[PlannedJoin] = field(default_factory=list)
     skipped: list[SkippedContract] = field(default_factory=list)
     opens_on: date | None = None
+    waited_for_other_run: bool = False  # another run held the lock: this one planned after it
 
     @property
     def late(self) -> int:
@@ -438,7 +440,9 @@ def run_cohort(engine: Engine, month: str, as_of: date, now: datetime, dry_run: 
                 conn.rollback()
         else:
             with engine.begin() as conn:
+                waited = run_lock.hold(conn, "cohort")  # a concurrent run waits, then opens nothing twice
                 result = plan(conn, month, as_of, settings)
+                result.waited_for_other_run = waited
                 apply(conn, result, now, settings)
     log.info("cohort %s: %s cases, %s late, %s joined, %s skipped, %s contracts%s", month, len(result.cases),
              result.late, len(result.joined), len(result.skipped), result.contracts, " (dry run)" if dry_run else "")
@@ -452,6 +456,9 @@ def summary_markdown(result: CohortResult) -> str:
     lines = [f"# Cohorte M+3 {result.month}", "",
              f"Au {result.as_of:%d/%m/%Y} : **{s['cases']} dossiers {verb}** pour {s['contracts']} contrats, "
              f"dont **{s['late']} rattrapés** (échus le mois précédent, qu'aucun dossier ne couvrait).", ""]
+    if result.waited_for_other_run:
+        lines += ["Une autre exécution de la cohorte était en cours : celle-ci l'a attendue, puis n'a créé que "
+                  "ce qui manquait encore.", ""]
     if result.opens_on:
         lines += [f"La cohorte s'ouvre le {result.opens_on:%d/%m/%Y}.", ""]
     lines += [f"Contrats rattachés à un dossier ouvert : **{s['joined_contracts']}** ({s['joined_cases']} dossiers, "
