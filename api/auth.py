@@ -24,7 +24,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from api.roles import AGENCY_ROLES, Role, User
 from store.tables import Advisor, Agency, AppUser
@@ -96,11 +96,17 @@ def forget_all() -> None:
         _cache.clear()
 
 
+# Built once: it runs on every request with a token (building and caching a statement per call
+# costs as much again as the round trip on SQLite).
+_CURRENT = select(USER.c.id, USER.c.username, USER.c.role, USER.c.agency_id, USER.c.advisor_id, USER.c.active,
+                  USER.c.token_hash).where(USER.c.id == bindparam("user_id"))
+
+
 def current(engine: Engine, user_id: int, token_hash: str) -> User | None:
     """The user of a verified token if the row still stands (active, same token hash): one
     primary-key read, on every request."""
     with engine.connect() as conn:
-        row = conn.execute(select(USER).where(USER.c.id == user_id)).first()
+        row = conn.execute(_CURRENT, {"user_id": user_id}).first()
     if row is None or not row.active or row.token_hash != token_hash:
         return None
     return _user(row)

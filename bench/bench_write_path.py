@@ -1,14 +1,18 @@
-"""Issue 2: the write path's cost per change on SQLite, against the raw minimum of the same work.
+"""Issues 2 and 10: the write path's cost per change, against the raw driver minimum of the same
+work in the same run, on SQLite and on PostgreSQL, with the peers a user might pick instead.
 
 One change = store.write_path.execute: load the case, check its version, let the domain decide
 (guards, calling rules), UPDATE the case WHERE id AND version, the inserts, the audit record,
-the outbox, COMMIT. The raw minimum is what no write path can beat on this machine and file
-system: python's sqlite3 on a WAL file (synchronous=NORMAL), one UPDATE of a case-like row, one
-INSERT of an audit-like row, one COMMIT. Both are measured in the same run, so the ratio holds
+the outbox, COMMIT. The raw minimum is what no write path can beat on this machine: one UPDATE
+of a case-like row, one INSERT of an audit-like row, one COMMIT, straight on the driver —
+python's sqlite3 on a WAL file (synchronous=NORMAL), and psycopg on the same PostgreSQL server
+and database as the write path's run. Both are measured in the same run, so the ratio holds
 even when the machine is busy.
 
-For scale: building a `transitions.Machine` per case (what principle 1 forbids) and a trigger on
-the shared machine (`states.lifecycle.next_state`, what the write path does).
+The peers (bench/peers.py, the optional `bench` extra): one `transitions.Machine` per case
+(what principle 1 forbids), python-statemachine and SpiffWorkflow, each creating, stepping and
+serializing one case in memory; and, for scale, a trigger on the shared machine
+(`states.lifecycle.next_state`, what the write path does).
 """
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ from pathlib import Path
 
 from sqlalchemy import insert, update
 
-from bench.common import Result
+from bench import peers
+from bench.common import Result, libpq_url, postgres_database
 from states.calendar import contact_window, due_date
 from states.commands import AddOutcome, CorrectClient, FireEvent, RecordAttempt
 from states.lifecycle import TRANSITIONS, State, next_state
@@ -38,7 +43,7 @@ N_CHANGES = 10_000
 QUICK_CHANGES = 500
 QUICK_CASES = 50  # so the quick run also walks all ten rounds of the script
 TARGET_MS = 1.0
-TARGET_RATIO = 5.0
+TARGET_RATIO = 7.0  # issue 10 (stretch: 5, which needs validation of the changed fields only)
 
 # A Wednesday, 10:30 in Paris: inside the consumer calling hours (D223-9).
 NOW = datetime(2026, 4, 15, 8, 30, tzinfo=timezone.utc)
@@ -94,9 +99,10 @@ def _pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
-def measure_write_path(tmp: Path, n_changes: int, n_cases: int = N_CASES) -> tuple[list[float], dict[str, list[float]]]:
-    """Seconds per change (overall, by command kind). Raises if any change fails."""
-    engine = make_engine(f"sqlite:///{tmp / 'm3.db'}")
+def measure_write_path(url: str, n_changes: int, n_cases: int = N_CASES) -> tuple[list[float], dict[str, list[float]]]:
+    """Seconds per change (overall, by command kind) on the database at `url` (a fresh one).
+    Raises if any change fails."""
+    engine = make_engine(url)
     upgrade(engine)
     try:
         ids = _seed(engine, n_cases)
@@ -154,6 +160,42 @@ def measure_raw_sqlite(tmp: Path, n: int) -> list[float]:
         conn.close()
 
 
+def measure_raw_psycopg(url: str, n: int) -> list[float]:
+    """The floor on PostgreSQL: psycopg on its own connection to the same server and database,
+    same settings (synchronous_commit as configured), one UPDATE + one INSERT + one COMMIT.
+    psycopg prepares a statement run more than five times, so this is the prepared minimum."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(url)) as conn:
+        conn.execute("CREATE TABLE raw_c (id INTEGER PRIMARY KEY, state TEXT, version INTEGER, audit_seq INTEGER, "
+                     "audit_head TEXT, updated_at TIMESTAMPTZ)")
+        conn.execute("CREATE TABLE raw_a (id SERIAL PRIMARY KEY, case_id INTEGER, seq INTEGER, at TIMESTAMPTZ, "
+                     "actor TEXT, action TEXT, changes JSONB, reason TEXT, prev_hash TEXT, hash TEXT, "
+                     "UNIQUE (case_id, seq))")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO raw_c VALUES (%s, 'a_contacter', 1, 0, '', NULL)",
+                            [(i,) for i in range(N_CASES)])
+        conn.commit()
+        versions = [1] * N_CASES
+        head = "0" * 64
+        changes = '{"client.phone":["+33612345678","+33612345679"]}'
+        out: list[float] = []
+        clock = time.perf_counter
+        for k in range(n):
+            cid = k % N_CASES
+            v = versions[cid]
+            t0 = clock()
+            conn.execute("UPDATE raw_c SET version = %s, audit_seq = %s, audit_head = %s, updated_at = %s "
+                         "WHERE id = %s AND version = %s", (v + 1, v, head, NOW, cid, v))
+            conn.execute("INSERT INTO raw_a (case_id, seq, at, actor, action, changes, reason, prev_hash, hash) "
+                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                         (cid, v, NOW, "advisor:1", "correct_client", changes, None, head, head))
+            conn.commit()
+            out.append(clock() - t0)
+            versions[cid] = v + 1
+        return out
+
+
 def measure_machines(n_build: int, n_trigger: int) -> tuple[list[float], list[float]]:
     from transitions import Machine
 
@@ -176,34 +218,63 @@ def measure_machines(n_build: int, n_trigger: int) -> tuple[list[float], list[fl
     return build, trig
 
 
+def _write_path_rows(label: str, all_t: list[float], by_kind: dict[str, list[float]], raw: list[float],
+                     raw_name: str, n: int, n_cases: int, with_target: bool) -> list[Result]:
+    ms = 1e3
+    med = statistics.median(all_t) * ms
+    raw_med = statistics.median(raw) * ms
+    ratio = med / raw_med
+    results = [
+        Result(f"{label}: change, median (load, guard, apply, audit, commit)", med, "ms",
+               f"<= {TARGET_MS:g} ms" if with_target else "", med <= TARGET_MS if with_target else None,
+               f"{n:,} changes, {n_cases:,} cases", ratio),
+        Result(f"{label}: change, p99", _pct(all_t, 99) * ms, "ms"),
+        Result(f"{label}: raw {raw_name} minimum, median (UPDATE+INSERT+COMMIT)", raw_med, "ms", "", None,
+               f"p99 {_pct(raw, 99) * ms:.3f} ms, same run", 1.0),
+        Result(f"{label}: ratio change / raw minimum", ratio, "x",
+               f"<= {TARGET_RATIO:g}" if with_target else "reported",
+               ratio <= TARGET_RATIO if with_target else True),
+    ]
+    for kind, ts in by_kind.items():
+        k_med = statistics.median(ts) * ms
+        results.append(Result(f"{label}:   {kind}, median", k_med, "ms", "", None,
+                              f"n={len(ts):,}, p99 {_pct(ts, 99) * ms:.3f} ms", k_med / raw_med))
+    return results
+
+
 def run(quick: bool) -> list[Result]:
     n = QUICK_CHANGES if quick else N_CHANGES
     n_cases = QUICK_CASES if quick else N_CASES
     with tempfile.TemporaryDirectory(prefix="m3-bench-wp-") as d:
         tmp = Path(d)
         raw = measure_raw_sqlite(tmp, n)
-        all_t, by_kind = measure_write_path(tmp, n, n_cases)
-    build, trig = measure_machines(50 if quick else 300, 1_000 if quick else 10_000)
-    ms = 1e3
-    med = statistics.median(all_t) * ms
-    raw_med = statistics.median(raw) * ms
-    ratio = med / raw_med
-    results = [
-        Result("change, median (load, guard, apply, audit, commit)", med, "ms", f"<= {TARGET_MS:g} ms",
-               med <= TARGET_MS, f"{n:,} changes, {n_cases:,} cases, SQLite WAL"),
-        Result("change, p99", _pct(all_t, 99) * ms, "ms"),
-        Result("raw sqlite3 minimum, median (UPDATE+INSERT+COMMIT)", raw_med, "ms", "", None,
-               f"p99 {_pct(raw, 99) * ms:.3f} ms"),
-        Result("ratio change / raw minimum", ratio, "x", f"<= {TARGET_RATIO:g}", ratio <= TARGET_RATIO),
-    ]
-    for kind, ts in by_kind.items():
-        results.append(Result(f"  {kind}, median", statistics.median(ts) * ms, "ms", "", None,
-                              f"n={len(ts):,}, p99 {_pct(ts, 99) * ms:.3f} ms"))
-    results += [
-        Result("for scale: transitions.Machine built per case, median", statistics.median(build) * ms, "ms",
-               "", None, "principle 1 forbids it"),
-        Result("for scale: trigger on the shared machine (next_state)", statistics.median(trig) * 1e6, "µs"),
-    ]
+        all_t, by_kind = measure_write_path(f"sqlite:///{tmp / 'm3.db'}", n, n_cases)
+    results = _write_path_rows("SQLite", all_t, by_kind, raw, "sqlite3", n, n_cases, with_target=True)
+    raw_sqlite_med = statistics.median(raw)
+    raw_pg_med = None
+    try:
+        with postgres_database("m3_bench_wp") as url:
+            raw_pg = measure_raw_psycopg(url, n)
+            pg_t, pg_kind = measure_write_path(url, n, n_cases)
+        raw_pg_med = statistics.median(raw_pg)
+        results += _write_path_rows("PostgreSQL", pg_t, pg_kind, raw_pg, "psycopg", n, n_cases, with_target=False)
+    except Exception as exc:  # no PostgreSQL server here: say so in the table, run the rest
+        results.append(Result("PostgreSQL: write path", 0, "", "reported", False,
+                              f"skipped: {type(exc).__name__}: {exc}"[:100]))
+    # The peers: same process, same run; their ratio is to the raw sqlite3 minimum (in the note,
+    # to the psycopg one). In memory only: a change built on them costs this plus a raw write.
+    for name, times in peers.measure(50 if quick else 1_000).items():
+        if isinstance(times, str):
+            results.append(Result(f"peer: {name}", 0, "", "", None, times))
+            continue
+        med = statistics.median(times)
+        pg_note = f", {med / raw_pg_med:.1f}× raw psycopg" if raw_pg_med else ""
+        results.append(Result(f"peer: {name} (create, step, serialize)", med * 1e3, "ms", "", None,
+                              f"in memory, no write; p99 {_pct(times, 99) * 1e3:.3f} ms{pg_note}",
+                              med / raw_sqlite_med))
+    trig = measure_machines(0, 1_000 if quick else 10_000)[1]
+    results.append(Result("for scale: trigger on the shared machine (next_state)", statistics.median(trig) * 1e6,
+                          "µs", "", None, "what the write path does", statistics.median(trig) / raw_sqlite_med))
     return results
 
 

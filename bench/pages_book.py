@@ -70,6 +70,10 @@ def seed(engine: Engine, n_cases: int, seed_value: int = 8, extra_columns=None) 
     firsts = pools.first_names + EXTRA_FIRST * 3
     lasts = pools.last_names + EXTRA_LAST * 3
     book = Book(cases=n_cases)
+    try:
+        from store.search_columns import keys as search_keys
+    except ImportError:  # a schema before migration 0010
+        search_keys = None
     with engine.begin() as conn:
         have = set(conn.execute(select(Agency.__table__.c.id)).scalars())
         for agency in AGENCIES:
@@ -110,6 +114,8 @@ def seed(engine: Engine, n_cases: int, seed_value: int = 8, extra_columns=None) 
                           opposition_email=False, opposition_letter=False)
             if extra_columns is not None:
                 client.update(extra_columns(client))
+            elif search_keys is not None:  # the folded keys the import keeps (migration 0010)
+                client.update(search_keys(first, last, client["company_name"], phone))
             clients.append(client)
             if i % 97 == 0:
                 book.names.append((first, last))

@@ -9,8 +9,11 @@ from cli.main import app
 from store import advisor_admin as admin
 from store.db import get_engine
 
-advisors_app = typer.Typer(help="Advisors: list, add, move to another agency, deactivate.", no_args_is_help=True)
+advisors_app = typer.Typer(help="Conseillers : lister, ajouter, changer d'agence, désactiver.", no_args_is_help=True)
 app.add_typer(advisors_app, name="advisors")
+
+
+NAME_OR_ID = typer.Argument(..., metavar="CONSEILLER", help="Le conseiller : son nom ou son numéro")
 
 
 def _run(action):
@@ -29,8 +32,9 @@ def _show(a: admin.AdvisorRow, verb: str) -> None:
 
 
 @advisors_app.command("list")
-def list_command(agency: str | None = typer.Option(None, "--agency", help="Corniche or Rouvière")) -> None:
-    """List advisors with their agency, state and number of clients."""
+def list_command(agency: str | None = typer.Option(None, "--agency", help="Seulement cette agence : Corniche ou Rouvière")
+                 ) -> None:
+    """Lister les conseillers, avec leur agence, leur état et leur nombre de clients."""
     rows = _run(lambda conn: admin.list_advisors(conn, agency))
     table = Table(title="Conseillers")
     for col in ("n°", "nom", "titre", "agence", "email", "état", "clients"):
@@ -44,56 +48,68 @@ def list_command(agency: str | None = typer.Option(None, "--agency", help="Corni
 
 
 @advisors_app.command("add")
-def add_command(name: str, agency: str = typer.Option(..., "--agency"),
-                email: str | None = typer.Option(None, "--email"),
-                first_name: str | None = typer.Option(None, "--first-name", help="Default: split from NAME"),
-                last_name: str | None = typer.Option(None, "--last-name", help="Default: split from NAME"),
-                title: str | None = typer.Option(None, "--title", help='e.g. "Chargée de clientèle"')) -> None:
-    """Add an active advisor to an agency. NAME as the CRM export spells it (the import matches on it)."""
+def add_command(name: str = typer.Argument(..., metavar="NOM", help="Le nom tel que l'export du CRM l'écrit"),
+                agency: str = typer.Option(..., "--agency", help="L'agence : Corniche ou Rouvière"),
+                email: str | None = typer.Option(None, "--email", help="L'adresse des récapitulatifs et des rappels"),
+                first_name: str | None = typer.Option(None, "--first-name", help="Par défaut : tiré de NOM"),
+                last_name: str | None = typer.Option(None, "--last-name", help="Par défaut : tiré de NOM"),
+                title: str | None = typer.Option(None, "--title", help='Par exemple « Chargée de clientèle »')) -> None:
+    """Ajouter un conseiller actif à une agence.
+
+    NOM s'écrit comme dans l'export du CRM : l'import reconnaît le conseiller à ce nom.
+    """
     _show(_run(lambda conn: admin.add(conn, name, agency, email, first_name=first_name, last_name=last_name,
                                       title=title)), "ajouté")
 
 
 @advisors_app.command("name")
-def name_command(name_or_id: str,
-                 first_name: str | None = typer.Option(None, "--first-name", help="Empty: none"),
-                 last_name: str = typer.Option(..., "--last-name")) -> None:
-    """Set the first and last name letters print (e.g. a compound first name the import split
-    wrongly). The CRM's spelling, which the import matches on, is kept."""
+def name_command(name_or_id: str = NAME_OR_ID,
+                 first_name: str | None = typer.Option(None, "--first-name", help="Vide : aucun"),
+                 last_name: str = typer.Option(..., "--last-name", help="Le nom de famille")) -> None:
+    """Corriger le prénom et le nom imprimés sur les courriers.
+
+    Par exemple un prénom composé que l'import a mal coupé.
+    L'orthographe du CRM, à laquelle l'import reconnaît le conseiller, est conservée.
+    """
     _show(_run(lambda conn: admin.set_names(conn, name_or_id, first_name, last_name)), "mis à jour")
 
 
 @advisors_app.command("title")
-def title_command(name_or_id: str, title: str = typer.Argument(..., help='e.g. "Chargée de clientèle"; "" : none')) -> None:
-    """Set the title printed under the advisor's name on emails, letters and the call script."""
+def title_command(name_or_id: str = NAME_OR_ID,
+                  title: str = typer.Argument(..., metavar="TITRE",
+                                              help='Par exemple « Chargée de clientèle » ; "" : aucun')) -> None:
+    """Définir le titre imprimé sous le nom du conseiller (emails, courriers, script d'appel)."""
     _show(_run(lambda conn: admin.set_title(conn, name_or_id, title)), "mis à jour")
 
 
 @advisors_app.command("move")
-def move_command(name_or_id: str, agency: str = typer.Option(..., "--agency")) -> None:
-    """Move an advisor to another agency."""
+def move_command(name_or_id: str = NAME_OR_ID,
+                 agency: str = typer.Option(..., "--agency", help="La nouvelle agence : Corniche ou Rouvière")) -> None:
+    """Faire passer un conseiller dans une autre agence."""
     _show(_run(lambda conn: admin.move(conn, name_or_id, agency)), "déplacé")
 
 
 @advisors_app.command("email")
-def email_command(name_or_id: str, address: str) -> None:
-    """Set the address an advisor's digests and reminders go to."""
+def email_command(name_or_id: str = NAME_OR_ID,
+                  address: str = typer.Argument(..., metavar="ADRESSE", help="L'adresse email")) -> None:
+    """Définir l'adresse où partent les récapitulatifs et les rappels du conseiller."""
     _show(_run(lambda conn: admin.set_email(conn, name_or_id, address)), "mis à jour")
 
 
 @advisors_app.command("deactivate")
 def deactivate_command(
-    name_or_id: str,
+    name_or_id: str = NAME_OR_ID,
     reassign_to: str | None = typer.Option(None, "--reassign-to", metavar="AUTRE",
-                                           help="The advisor (name or number) who takes over the open cases"),
-    spread: bool = typer.Option(False, "--spread", help="Spread the open cases over the active advisors "
-                                                        "of their agency, least loaded first"),
-    today: str | None = typer.Option(None, "--today", help="Date of the reassignments, YYYY-MM-DD (default: now)"),
+                                           help="Le conseiller (nom ou numéro) qui reprend les dossiers en cours"),
+    spread: bool = typer.Option(False, "--spread", help="Répartir les dossiers en cours entre les conseillers actifs "
+                                                        "de l'agence, les moins chargés d'abord"),
+    today: str | None = typer.Option(None, "--today", help="Date des réattributions, AAAA-MM-JJ (par défaut : "
+                                                           "maintenant)"),
 ) -> None:
-    """Deactivate an advisor (kept, with its history; receives no new case).
+    """Désactiver un conseiller : il est conservé avec son historique, mais ne reçoit plus de dossier.
 
-    With open cases, say where they go: --reassign-to AUTRE or --spread; each case is reassigned
-    through the write path, audited on the case (actor system:admin).
+    S'il a des dossiers en cours, dites à qui les confier : --reassign-to AUTRE ou --spread.
+    Chaque dossier est réattribué et la réattribution est tracée dans son journal d'audit (system:admin).
     """
     from flows.clock import resolve
 
@@ -128,6 +144,6 @@ def deactivate_command(
 
 
 @advisors_app.command("activate")
-def activate_command(name_or_id: str) -> None:
-    """Reactivate an advisor."""
+def activate_command(name_or_id: str = NAME_OR_ID) -> None:
+    """Réactiver un conseiller."""
     _show(_run(lambda conn: admin.set_active(conn, name_or_id, True)), "réactivé")

@@ -18,14 +18,19 @@ from store import audit
 from store.db import get_engine
 from store.snapshot import case_row
 
-audit_app = typer.Typer(help="The audit trail: verify the hash chains, export a case's trail.",
+audit_app = typer.Typer(help="Journal d'audit : vérifier les chaînes d'empreintes, exporter le journal d'un dossier.",
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
 def verify() -> None:
-    """Check every case's audit chain; exit 1 when any record was edited, deleted or reordered."""
+    """Vérifier le journal d'audit de chaque dossier ; code de sortie 1 si un enregistrement a été modifié.
+
+    Un enregistrement modifié, supprimé ou déplacé est une atteinte. L'empreinte globale affichée
+    est à conserver ailleurs (email signé, stockage non modifiable) : seule une comparaison avec
+    elle révèle la réécriture d'une chaîne entière avec son dossier.
+    """
     engine = get_engine()
     with engine.connect() as conn:
         n_cases, n_records, breaches, digest = audit.verify_all(conn)
@@ -43,10 +48,13 @@ def verify() -> None:
 
 @audit_app.command("export")
 def export(
-    case_id: int = typer.Argument(..., help="The case (dossier) id"),
-    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder to write the two files into"),
+    case_id: int = typer.Argument(..., metavar="DOSSIER", help="Le numéro du dossier"),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="Le répertoire où écrire les deux fichiers"),
 ) -> None:
-    """Write case-<id>-audit.json and case-<id>-audit.csv (one CSV row per changed field)."""
+    """Exporter le journal d'audit d'un dossier : case-<n°>-audit.json et case-<n°>-audit.csv.
+
+    Le CSV a une ligne par champ modifié.
+    """
     engine = get_engine()
     with engine.connect() as conn:
         row = case_row(conn, case_id)
@@ -65,12 +73,16 @@ def export(
 
 @audit_app.command("redact")
 def redact(
-    case_id: int = typer.Argument(..., help="The case (dossier) id"),
-    seq: int = typer.Argument(..., help="The number of the audit record to blank"),
-    reason: str = typer.Option(..., "--reason", help="Why: an RGPD erasure request, retention period over"),
-    actor: str = typer.Option("system:admin", "--actor", help="Who asks (recorded in the trail)"),
+    case_id: int = typer.Argument(..., metavar="DOSSIER", help="Le numéro du dossier"),
+    seq: int = typer.Argument(..., metavar="ENREGISTREMENT", help="Le numéro de l'enregistrement d'audit à effacer"),
+    reason: str = typer.Option(..., "--reason", help="Le motif : demande d'effacement RGPD, durée de conservation "
+                                                     "écoulée"),
+    actor: str = typer.Option("system:admin", "--actor", help="Qui le demande (consigné dans le journal)"),
 ) -> None:
-    """Blank one audit record's content (RGPD erasure, retention), audited; the chain stays verifiable."""
+    """Effacer le contenu d'un enregistrement d'audit (RGPD, conservation) ; la chaîne reste vérifiable.
+
+    L'effacement est lui-même consigné dans le journal du dossier.
+    """
     from datetime import datetime, timezone
 
     from states.commands import RedactAuditRecord
@@ -95,5 +107,5 @@ def redact(
 
 @app.command("lifecycle")
 def lifecycle() -> None:
-    """Print the lifecycle as a Mermaid state diagram (generated from the transition table)."""
+    """Afficher le cycle de vie d'un dossier en diagramme d'états Mermaid (tiré de la table des transitions)."""
     typer.echo(mermaid(), nl=False)

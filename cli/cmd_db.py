@@ -11,15 +11,15 @@ from config import get_settings
 from store.db import get_engine
 from store.tables import Advisor, Agency, AuditRecord, Client, Contract, FollowupCase
 
-db_app = typer.Typer(help="Database schema.")
+db_app = typer.Typer(help="Schéma de la base de données.")
 app.add_typer(db_app, name="db")
 
 
 @db_app.command("upgrade")
 def upgrade() -> None:
-    """Create or migrate the schema to the newest version."""
+    """Créer le schéma de la base, ou le migrer vers la dernière version."""
     get_engine(migrate=True)
-    typer.echo(f"schema up to date ({_where()})")
+    typer.echo(f"schéma à jour ({_where()})")
 
 
 def _where() -> str:
@@ -29,7 +29,7 @@ def _where() -> str:
 
 @app.command("status")
 def status() -> None:
-    """Show what the database holds: agencies, advisors, clients, contracts, cases by state."""
+    """Montrer le contenu de la base : agences, conseillers, clients, contrats, dossiers par état."""
     engine = get_engine()
     console = Console()
     with engine.connect() as conn:

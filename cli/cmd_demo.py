@@ -12,17 +12,20 @@ from store.demo_book import write_demo_book
 
 @app.command("demo-data")
 def demo_data(
-    out: Path = typer.Option(Path("var/demo_book.csv"), "--out", help="Where to write the CSV"),
-    contracts: int = typer.Option(3000, "--contracts", min=1, help="Number of contract rows"),
-    seed: int = typer.Option(42, "--seed", help="Same seed, same file"),
-    today: str | None = typer.Option(None, "--today", help="YYYY-MM-DD; effective dates span the 24 months before"),
-    encoding: str = typer.Option("utf-8", "--encoding", help="utf-8 or cp1252"),
-    delimiter: str = typer.Option(";", "--delimiter", help="';' or ','"),
-    iso_dates: bool = typer.Option(False, "--iso-dates", help="2026-01-15 instead of 15/01/2026"),
+    out: Path = typer.Option(Path("var/demo_book.csv"), "--out", help="Le fichier CSV à écrire"),
+    contracts: int = typer.Option(3000, "--contracts", min=1, help="Le nombre de lignes de contrats"),
+    seed: int = typer.Option(42, "--seed", help="Même graine, même fichier"),
+    today: str | None = typer.Option(None, "--today", help="AAAA-MM-JJ ; les dates d'effet couvrent les 24 mois "
+                                                           "précédents"),
+    encoding: str = typer.Option("utf-8", "--encoding", help="utf-8 ou cp1252"),
+    delimiter: str = typer.Option(";", "--delimiter", help="';' ou ','"),
+    iso_dates: bool = typer.Option(False, "--iso-dates", help="2026-01-15 au lieu de 15/01/2026"),
 ) -> None:
-    """Write a synthetic book: both agencies, ~10 advisors, every kind and family, some CRM defects.
+    """Écrire un portefeuille fictif au format de l'export du CRM, pour la démonstration et les essais.
 
-    Document statuses are not in the CRM export: after import every document is missing.
+    Les deux agences, une dizaine de conseillers, tous les types de clients et toutes les familles
+    de contrats, et quelques défauts du CRM.
+    L'export du CRM ne contient pas l'état des pièces : après l'import, toutes les pièces manquent.
     """
     if encoding.lower().replace("-", "") not in ("utf8", "cp1252", "windows1252"):
         raise typer.BadParameter("utf-8 ou cp1252", param_hint="--encoding")

@@ -40,7 +40,8 @@ def _check_month(value: str | None) -> str | None:
 
 
 TODAY = typer.Option(None, "--today", envvar="M3_TODAY", callback=_check_date,
-                     help="As-of date YYYY-MM-DD (default: M3_TODAY, the simulated date, else today in Paris)")
+                     help="Date du passage, AAAA-MM-JJ (par défaut : M3_TODAY, la date simulée, sinon aujourd'hui "
+                          "à Paris)")
 
 
 def _report(text: str, how: str, to_stderr: bool) -> None:
@@ -63,9 +64,12 @@ def cohort(
                                                        "contrats écartés (avec le dossier qui couvre chacun et "
                                                        "pourquoi)"),
 ) -> None:
-    """Ouvrir les dossiers M+3 dus : un par client ayant des contrats échus dans le mois (+ rattrapage du
-    mois précédent) ; les nouveaux contrats d'un client déjà suivi rejoignent son dossier ouvert ou sont
-    listés comme écartés, avec le motif."""
+    """Ouvrir les dossiers M+3 dus : un par client dont des contrats ont pris effet trois mois plus tôt.
+
+    Un dossier par client ayant des contrats échus dans le mois, avec le rattrapage du mois précédent.
+    Les nouveaux contrats d'un client déjà suivi rejoignent son dossier ouvert, ou sont listés comme
+    écartés, avec le motif. Une deuxième exécution n'ouvre rien de plus.
+    """
     from flows.runner import run
 
     result, markdown, how = run("cohort", month=month, today=today, dry_run=dry_run)
@@ -91,26 +95,33 @@ def _daily(flow: str, today: str | None, as_json: bool) -> None:
         print(json.dumps(result, ensure_ascii=False))
 
 
-AS_JSON = typer.Option(False, "--json", help="Print the summary as JSON on stdout")
+AS_JSON = typer.Option(False, "--json", help="Afficher le passage en JSON sur la sortie standard (le reste sur la "
+                                              "sortie d'erreur)")
 
 
 @app.command("escalate")
 def escalate(today: str = TODAY, as_json: bool = AS_JSON) -> None:
-    """Daily escalation: failed calls -> email -> letter -> injoignable (business days only)."""
+    """Relance quotidienne : appels sans réponse -> email -> courrier -> injoignable (jours ouvrés).
+
+    Compte les jours ouvrés depuis la dernière tentative ; les notifications partent avec `m3 send`.
+    """
     _daily("escalation", today, as_json)
 
 
 @app.command("remind")
 def remind(today: str = TODAY, as_json: bool = AS_JSON) -> None:
-    """Daily reminders: overdue digests, weekly manager digest, actions past due, missing documents."""
+    """Rappels quotidiens : dossiers en retard, récapitulatif hebdomadaire, actions échues, pièces manquantes."""
     _daily("reminders", today, as_json)
 
 
 @app.command("worker")
-def worker(port: int = typer.Option(None, help="Port of the local Prefect server, when one is started "
-                                               "(default: M3_PREFECT_PORT, 4200)")) -> None:
-    """Serve the three deployments on their schedules (Europe/Paris); start a local Prefect
-    server on SQLite in the data folder when none is configured. Ctrl-C stops everything."""
+def worker(port: int = typer.Option(None, help="Port du serveur Prefect local, quand il est démarré "
+                                               "(par défaut : M3_PREFECT_PORT, 4200)")) -> None:
+    """Lancer les traitements planifiés (cohorte, relances et rappels, envoi), heure de Paris.
+
+    Sans serveur Prefect configuré, démarre un serveur Prefect local sur SQLite dans le répertoire
+    des données. Ctrl-C arrête tout.
+    """
     from config import get_settings
     from flows.worker import main
 

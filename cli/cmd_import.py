@@ -2,6 +2,10 @@
 
 Exit 2 only when the file itself cannot be read (missing, empty, wrong header); rejected rows
 are reported (console, capped, and every one in FILE.rejets.csv) and the exit code stays 0.
+Exit 1 when the database stops the import (the batches written stay; a rerun completes them).
+
+Personal data: the console shows a rejection's line, column and reason, never the row; the
+rejects file is the one place that keeps the rejected rows, for the person who fixes them.
 """
 from __future__ import annotations
 
@@ -14,16 +18,21 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.main import app
-from store.csv_source import SourceError
+from store.csv_source import COLUMNS, OPTIONAL_COLUMNS, SourceError
 from store.db import get_engine
 from states.corrections import LABELS, Resolution
-from store.importer import ImportSummary, Rejection, import_file
+from store.importer import ImportInterrupted, ImportSummary, Rejection, import_file
 
 CONSOLE_REJECTIONS = 50
 
 
 class _Rejects:
-    """Prints the first rejections and writes them all to a CSV, as they come (not kept)."""
+    """Prints the first rejections and writes them all to a CSV, as they come (not kept).
+
+    The CSV: `ligne;colonne;motif`, then the row as the file held it (its fields, each cut to
+    1,000 characters; a row the reader could not split: its first line), under the export's
+    column names, so the rows can be corrected there and imported again without those three.
+    """
 
     def __init__(self, path: Path):
         self.path, self.count, self._fh, self._writer = path, 0, None, None
@@ -37,8 +46,8 @@ class _Rejects:
         if self._writer is None:  # created on the first rejection only
             self._fh = self.path.open("w", encoding="utf-8", newline="")
             self._writer = csv.writer(self._fh, delimiter=";")
-            self._writer.writerow(["ligne", "colonne", "motif"])
-        self._writer.writerow([r.line, r.column, r.reason])
+            self._writer.writerow(["ligne", "colonne", "motif", *COLUMNS, *OPTIONAL_COLUMNS])
+        self._writer.writerow([r.line, r.column, r.reason, *r.content])
 
     def close(self) -> None:
         if self._fh:
@@ -75,6 +84,17 @@ def import_command(
     except SourceError as exc:
         typer.echo(f"import impossible : {exc}", err=True)
         raise typer.Exit(2) from None
+    except ImportInterrupted as exc:
+        typer.echo(f"import interrompu : {exc}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        from store.unreachable import is_unreachable
+
+        if not is_unreachable(exc):
+            raise
+        typer.echo("import interrompu : base de données injoignable ; les lots déjà écrits sont conservés, "
+                   "relancer l'import complète le reste", err=True)
+        raise typer.Exit(1) from None
     finally:
         on_reject.close()
     if on_reject.count == 0 and rejects_path.exists():

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 from rich.table import Table
 
 from cli.cmd_flows import _check_date
@@ -20,14 +21,24 @@ def _when(value: datetime | None) -> str:
     return "" if value is None else f"{value.astimezone(PARIS):%d/%m/%Y %H:%M}"
 
 
-@app.command("outbox")
+outbox_app = typer.Typer(help="The notification outbox: what is queued, sent, failed; retry a failed row.")
+app.add_typer(outbox_app, name="outbox")
+
+_RETRY_REFUSED = {"unknown": "notification {id} inconnue", "not_failed": "la notification {id} n'est pas en échec ({status})"}
+
+
+@outbox_app.callback(invoke_without_command=True)
 def show_outbox(
+    ctx: typer.Context,
     status: str | None = typer.Option(None, help="Only rows of this status: " + ", ".join(STATUSES)),
     limit: int = typer.Option(20, help="How many of the latest rows to list"),
     requeue_failed: bool = typer.Option(False, "--requeue-failed",
                                         help="Put failed rows back in the queue (after fixing the cause)"),
 ) -> None:
-    """Show the notification outbox: counts by status and kind, then the latest rows."""
+    """Show the notification outbox: counts by status and kind, then the latest rows, each failed,
+    cancelled or retried one with its reason. `m3 outbox retry ID` puts one failed row back."""
+    if ctx.invoked_subcommand:
+        return
     if status and status not in STATUSES:
         raise typer.BadParameter(f"status: one of {', '.join(STATUSES)}")
     engine = get_engine()
@@ -50,13 +61,51 @@ def show_outbox(
     console.print(t)
     r = Table(title=f"Dernières notifications{f' ({status})' if status else ''}")
     for col in ("id", "type", "canal", "dossier", "destinataire", "statut", "essais", "prochain essai", "envoyé le",
-                "erreur / référence"):
+                "motif / référence"):
         r.add_column(col)
     for row in rows:
-        r.add_row(str(row.id), row.kind, row.channel, str(row.case_id or ""), row.recipient or "", row.status,
+        r.add_row(str(row.id), row.kind, row.channel, str(row.case_id or ""), _shown(row.recipient), row.status,
                   str(row.attempts), _when(row.next_attempt_at) if row.status == "pending" else "",
-                  _when(row.sent_at), row.last_error or row.message_id or "")
+                  _when(row.sent_at), outbox.describe_error(row.last_error) or row.message_id or "")
     console.print(r)
+    for row in rows:  # the reasons again, one line each, never cut by the table's width
+        if row.status in ("failed", "cancelled") or (row.status == "pending" and row.last_error):
+            what = {"failed": "en échec", "cancelled": "annulée", "pending": "à réessayer"}[row.status]
+            case = f" (dossier {row.case_id})" if row.case_id else ""
+            console.print(f"notification {row.id}{case} {what} : {outbox.describe_error(row.last_error)}",
+                          soft_wrap=True, markup=False, highlight=False)
+    failed = sum(n for (s, _), n in counts.items() if s == "failed")
+    if failed:
+        console.print(f"{failed} notification(s) en échec : corrigez la cause (la fiche du client pour une adresse), "
+                      "puis « m3 outbox retry ID » (ou --requeue-failed pour toutes).", soft_wrap=True, markup=False)
+
+
+def _shown(recipient: str | None) -> str:
+    # An address holding a line break or a control character is shown escaped, never interpreted.
+    return "" if recipient is None else recipient if recipient.isprintable() else repr(recipient)[1:-1]
+
+
+@outbox_app.command("retry")
+def retry(notification_id: int = typer.Argument(..., metavar="ID", help="The failed notification's id")) -> None:
+    """Put one failed notification back in the queue, with a fresh attempt count.
+
+    A client's message goes to the client's current address: correct the client record first
+    (PATCH /cases/{id}/client). Refused while that address still cannot be used."""
+    engine = get_engine()
+    with engine.begin() as conn:
+        reason = outbox.retry(conn, notification_id, datetime.now(timezone.utc))
+        row = conn.execute(select(outbox.NOTIFICATION.c.status, outbox.NOTIFICATION.c.case_id)
+                           .where(outbox.NOTIFICATION.c.id == notification_id)).first()
+    if reason is None:
+        typer.echo(f"notification {notification_id} remise en file d'attente : elle partira au prochain envoi (m3 send)")
+        return
+    if reason.startswith("address: "):
+        typer.echo(f"notification {notification_id} non remise en file : l'adresse reste inutilisable "
+                   f"({reason.removeprefix('address: ')}). Corrigez d'abord la fiche du client"
+                   f"{f' (dossier {row.case_id})' if row and row.case_id else ''}.", err=True)
+    else:
+        typer.echo(_RETRY_REFUSED[reason].format(id=notification_id, status=row.status if row else ""), err=True)
+    raise typer.Exit(code=1)
 
 
 @app.command("send")

@@ -16,8 +16,10 @@ app.add_typer(products_app, name="products")
 
 @products_app.command("unknown")
 def unknown(as_json: bool = typer.Option(False, "--json", help="Afficher la liste en JSON sur la sortie standard")) -> None:
-    """Lister les produits des contrats actifs que states/data/products.toml ne reconnaît pas
-    (« produit non reconnu » : ils ne demandent que les pièces du client tant qu'ils ne sont pas rattachés)."""
+    """Lister les produits des contrats actifs que states/data/products.toml ne reconnaît pas.
+
+    Un « produit non reconnu » ne demande que les pièces du client, tant qu'il n'est pas rattaché à un risque.
+    """
     from store.db import get_engine
     from store.products import unknown_products
 
@@ -40,7 +42,8 @@ def unknown(as_json: bool = typer.Option(False, "--json", help="Afficher la list
 
 
 @products_app.command("match")
-def match(product: str = typer.Argument(..., help="Un nom de produit, tel que le CRM l'écrit")) -> None:
+def match(product: str = typer.Argument(..., metavar="PRODUIT", help="Un nom de produit, tel que le CRM l'écrit")
+          ) -> None:
     """Montrer comment un nom de produit est lu : les noms de products.toml reconnus, ses risques et ses pièces."""
     from states import requirements
 

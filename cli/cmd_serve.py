@@ -7,10 +7,13 @@ from cli.main import app
 
 
 @app.command("serve")
-def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
-          port: int = typer.Option(None, help="Port (default: M3_HTTP_PORT, 8000)"),
-          reload: bool = typer.Option(False, help="Restart on code changes (development)")) -> None:
-    """Run the server: the pages on /, the API on /api, its documentation on /docs (offline)."""
+def serve(host: str = typer.Option("127.0.0.1", help="L'adresse d'écoute"),
+          port: int = typer.Option(None, help="Le port (par défaut : M3_HTTP_PORT, 8000)"),
+          reload: bool = typer.Option(False, help="Redémarrer quand le code change (développement)")) -> None:
+    """Lancer le serveur web : les pages sur /, l'API sur /api, sa documentation sur /docs.
+
+    La documentation fonctionne hors ligne. Le schéma de la base est migré avant la première requête.
+    """
     import uvicorn
 
     from cli import ports

@@ -12,21 +12,29 @@ from sqlalchemy import select
 from cli.main import app
 from store.db import get_engine
 
-user_app = typer.Typer(help="API users and their tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Utilisateurs des pages et de l'API : jetons, mots de passe, révocation.",
+                       no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
 
 @user_app.command("add")
-def add(username: str = typer.Argument(..., help="Login name, e.g. marie.dupont"),
-        role: str = typer.Option(..., help="advisor, manager, compliance or admin"),
-        agency: str | None = typer.Option(None, help="Agency id (corniche, rouviere); required for advisor/manager"),
-        advisor_id: int | None = typer.Option(None, help="The Advisor row of an advisor user"),
-        advisor_name: str | None = typer.Option(None, help="...or its exact name"),
-        password: bool = typer.Option(False, "--password", help="Also set a password for the pages (asked twice, "
-                                                               "not echoed)"),
+def add(username: str = typer.Argument(..., metavar="IDENTIFIANT", help="L'identifiant de connexion, par exemple "
+                                                                       "marie.dupont"),
+        role: str = typer.Option(..., help="Le rôle : advisor (conseiller), manager (responsable), compliance "
+                                           "(conformité) ou admin"),
+        agency: str | None = typer.Option(None, help="L'agence (corniche, rouviere) ; obligatoire pour advisor et "
+                                                     "manager"),
+        advisor_id: int | None = typer.Option(None, help="Le numéro du conseiller, pour un utilisateur advisor"),
+        advisor_name: str | None = typer.Option(None, help="... ou son nom exact"),
+        password: bool = typer.Option(False, "--password", help="Définir aussi un mot de passe pour les pages "
+                                                               "(demandé deux fois, sans affichage)"),
         password_stdin: bool = typer.Option(False, "--password-stdin",
-                                            help="Read that password from standard input (first line)")) -> None:
-    """Create a user and print its token (shown once: keep it); optionally a password for the pages."""
+                                            help="Lire ce mot de passe sur l'entrée standard (première ligne)")) -> None:
+    """Créer un utilisateur et afficher son jeton, une seule fois : conservez-le.
+
+    Avec --password ou --password-stdin, définit aussi un mot de passe pour les pages.
+    Le jeton n'est jamais stocké ; le mot de passe l'est sous forme d'empreinte argon2 seulement.
+    """
     from api.auth import UserError, check_password_rules, create_user, set_password
     from api.roles import Role
     from config import get_settings
@@ -60,14 +68,23 @@ def _read_password(prompt: bool, stdin: bool) -> str:
     if stdin:
         line = sys.stdin.readline()
         return line.rstrip("\r\n")
-    return typer.prompt("Mot de passe", hide_input=True, confirmation_prompt="Mot de passe, à nouveau")
+    while True:  # typer's own confirmation prints its mismatch error in English: asked twice here
+        first = typer.prompt("Mot de passe", hide_input=True)
+        if typer.prompt("Mot de passe, à nouveau", hide_input=True) == first:
+            return first
+        typer.echo("Erreur : les deux saisies ne correspondent pas.", err=True)
 
 
 @user_app.command("password")
-def password(username: str = typer.Argument(..., help="The user whose page password is set"),
+def password(username: str = typer.Argument(..., metavar="IDENTIFIANT", help="L'utilisateur dont le mot de passe "
+                                                                            "est défini"),
              password_stdin: bool = typer.Option(False, "--password-stdin",
-                                                 help="Read the password from standard input (first line)")) -> None:
-    """Set or reset a user's password for the pages (asked twice, not echoed); their sessions end."""
+                                                 help="Lire le mot de passe sur l'entrée standard (première ligne)")
+             ) -> None:
+    """Définir ou réinitialiser le mot de passe des pages d'un utilisateur ; ses sessions sont fermées.
+
+    Le mot de passe est demandé deux fois, sans affichage (ou lu avec --password-stdin).
+    """
     from api.auth import UserError, set_password
     from config import get_settings
 
@@ -83,7 +100,7 @@ def password(username: str = typer.Argument(..., help="The user whose page passw
 
 @user_app.command("list")
 def list_() -> None:
-    """List users (never their tokens)."""
+    """Lister les utilisateurs (jamais leurs jetons)."""
     from api.auth import USER
 
     t = Table(title="Utilisateurs")
@@ -98,8 +115,8 @@ def list_() -> None:
 
 
 @user_app.command("revoke")
-def revoke(username: str) -> None:
-    """Deactivate a user: their token stops working (within a minute in a running server)."""
+def revoke(username: str = typer.Argument(..., metavar="IDENTIFIANT", help="L'utilisateur à révoquer")) -> None:
+    """Révoquer un utilisateur : son jeton cesse de fonctionner (en moins d'une minute sur un serveur lancé)."""
     from api.auth import revoke as do_revoke
 
     with get_engine().begin() as conn:

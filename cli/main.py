@@ -20,6 +20,8 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from cli import i18n
+
 # Command (or group of commands) -> the module whose import registers it on `app`.
 COMMANDS = {
     "advisors": "cli.cmd_advisors",
@@ -45,6 +47,11 @@ class LazyGroup(TyperGroup):
     """A command group that imports a command's module the first time the command is run."""
 
     _listing = False  # formatting the help: unloaded commands show their static help
+
+    def main(self, *args, **kwargs):
+        # Every run speaks French, click's and typer's own strings included (cli/i18n.py).
+        with i18n.french():
+            return super().main(*args, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMANDS) | set(self.commands))

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
         None, description="Signs the opt-out links (share it between machines); none: generated once in "
                           "<data_dir>/optout-secret. Changing it invalidates the links already sent")
     upload_max_mb: int = Field(200, ge=1, le=10_000, description="Largest CRM export accepted by the manager's upload page (MB)")
+    import_max_quoted_lines: int = Field(
+        5, ge=1, le=1000, description="Most lines one row of the CRM export may span (a quoted field with line "
+                                      "breaks); past it the row is rejected and reading resumes at its next line")
 
     # Prefect
     prefect_api_url: str | None = Field(None, description="A running Prefect server; none: flows run in-process")

@@ -13,7 +13,7 @@ from typing import Any
 
 from config import get_settings
 
-IN_PROCESS = "ran in-process (no Prefect server configured)"
+IN_PROCESS = "exécuté dans ce processus (aucun serveur Prefect configuré)"
 
 
 def prefect_api_url() -> str | None:
@@ -28,7 +28,7 @@ def run(name: str, **params: Any) -> tuple[dict[str, Any], str, str]:
         from flows.prefect_flows import FLOWS  # noqa: PLC0415 (lazy: import prefect costs ~1.75 s)
 
         result = FLOWS[name](**params)
-        return result, result.pop("markdown", ""), f"ran as a Prefect flow on {url} (summary in its artifact)"
+        return result, result.pop("markdown", ""), f"exécuté en flow Prefect sur {url} (résumé dans son artefact)"
     from flows.jobs import JOBS
 
     result, markdown = JOBS[name](**params)

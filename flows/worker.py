@@ -9,6 +9,8 @@ reaches only this process, which then stops them in order):
    `pause_on_shutdown=False` (serve pauses the schedules on shutdown otherwise).
 Ctrl-C or SIGTERM: SIGINT to the serve child (serve handles KeyboardInterrupt cleanly), then
 SIGTERM to the server's process group; whatever is still alive after a few seconds is killed.
+Stopped at any moment, also while the child is still importing Prefect (several seconds), each
+process says so in one French line and exits 0, without a traceback.
 Measured with Prefect 3: an idle worker ignored a single SIGTERM, hence the escalation to SIGKILL.
 """
 from __future__ import annotations
@@ -32,6 +34,7 @@ SCHEDULES = {  # deployment name -> (flow, cron); the flows skip public holidays
 INTERVALS = {"m3-delivery": ("delivery_flow", "delivery_every_minutes")}  # the outbox, every 5 minutes
 TIMEZONE = PARIS.key  # "Europe/Paris": states.calendar, the one place
 GRACE_S = 6.0
+STOPPING = "m3 worker : arrêt demandé, les planifications s'arrêtent"
 
 
 def _quiet_env(env: dict[str, str]) -> dict[str, str]:
@@ -62,7 +65,7 @@ def _stop(proc: subprocess.Popen | None, sig: int, name: str) -> None:
         os.killpg(proc.pid, sig)
         proc.wait(timeout=GRACE_S)
     except subprocess.TimeoutExpired:
-        print(f"m3 worker: {name} still running after {GRACE_S:g} s, killing it", file=sys.stderr)
+        print(f"m3 worker : {name} tourne encore après {GRACE_S:g} s, arrêt forcé", file=sys.stderr)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=GRACE_S)
     except ProcessLookupError:
@@ -89,13 +92,14 @@ def main(port: int = 4200) -> int:
             env.update(PREFECT_HOME=str(home),
                        PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}")
             url = f"http://127.0.0.1:{port}/api"
-            print(f"m3 worker: starting a local Prefect server on {url} (data in {home})", file=sys.stderr)
+            print(f"m3 worker : démarrage d'un serveur Prefect local sur {url} (données dans {home})", file=sys.stderr)
             server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                                        "--port", str(port)], env=env, start_new_session=True,
                                       stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
             _wait_healthy(url, server)
         env["PREFECT_API_URL"] = url
-        print(f"m3 worker: serving {', '.join([*SCHEDULES, *INTERVALS])} on {url} (Ctrl-C stops everything)",
+        print(f"m3 worker : planifications {', '.join([*SCHEDULES, *INTERVALS])} servies sur {url} "
+              "(Ctrl-C arrête tout)",
               file=sys.stderr)
         serving = subprocess.Popen([sys.executable, "-m", "flows.worker", "serve"], env=env, start_new_session=True,
                                    cwd=Path(__file__).resolve().parents[1])
@@ -104,17 +108,19 @@ def main(port: int = 4200) -> int:
                 code = serving.wait(timeout=1.0)
             except subprocess.TimeoutExpired:
                 if server is not None and server.poll() is not None:
-                    print("m3 worker: the Prefect server stopped", file=sys.stderr)
+                    print("m3 worker : le serveur Prefect s'est arrêté", file=sys.stderr)
                     return 1
                 continue
-            print(f"m3 worker: serve exited with code {code}", file=sys.stderr)
+            print(f"m3 worker : les planifications se sont arrêtées (code {code})", file=sys.stderr)
             return code or 1
     except KeyboardInterrupt:
-        print("m3 worker: stopping", file=sys.stderr)
+        print(STOPPING, file=sys.stderr)
         return 0
     finally:
-        _stop(serving, signal.SIGINT, "serve")
-        _stop(server, signal.SIGTERM, "the Prefect server")
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C while stopping: no traceback either
+            signal.signal(sig, signal.SIG_IGN)
+        _stop(serving, signal.SIGINT, "le service des planifications")
+        _stop(server, signal.SIGTERM, "le serveur Prefect")
 
 
 def deployments() -> list:
@@ -135,16 +141,31 @@ def deployments() -> list:
     return out
 
 
-def _serve() -> None:
+def _serve() -> int:
+    """The serve child. Stopped (SIGINT from the parent, or SIGTERM) at any point, also while it
+    is still importing Prefect (seconds): one French line and exit code 0, never a traceback."""
     # A worker started in the background inherits SIGINT ignored; the parent stops us with SIGINT.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    from prefect import serve
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        from prefect import serve
 
-    serve(*deployments(), pause_on_shutdown=False)
+        serve(*deployments(), pause_on_shutdown=False)
+    except KeyboardInterrupt:
+        _quiet_exit()
+    return 0
+
+
+def _quiet_exit() -> None:
+    # Stopped half-way through an import, the interpreter's shutdown may still run code of that
+    # half-imported library: a second interruption there must not print a traceback either.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("m3 worker : arrêté pendant le démarrage des planifications", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["serve"]:
-        _serve()
+        sys.exit(_serve())
     else:
         sys.exit(main())

@@ -15,11 +15,21 @@ Nothing lost, nothing sent twice:
 - A letter is "sent" when its PDF is in the print folder; the file name carries the
   notification id and an existing file is reused, so a crash never prints a letter twice.
 
-Failures: a refusal with a 5xx code fails the row at once; a 4xx code retries after
-base * 2**(attempts-1) seconds (capped), and the row fails after `outbox_max_attempts`.
-When the server cannot be reached (connection refused, timeout, dropped connection, login
-refused) the run stops: every claimed row that was not sent counts one attempt and gets the same
-backoff (the server was down for all of them); unclaimed rows stay pending, untouched.
+Failures never stop the queue for one row (issue 9, hole 1: one address holding a line break
+used to stop every later message). Each message fails or is retried alone:
+- permanent, the row is `failed` at once with its reason: an address that cannot be a recipient
+  (a line break, a control character, not an address: states.validators.sendable_email_address),
+  a message that cannot be built (a header holding a line break, an encoding error), a template
+  or data error, a 5xx refusal (unknown mailbox, message refused);
+- temporary, the row is retried after base * 2**(attempts-1) seconds (capped): a 4xx refusal, or
+  an error we do not know (the SMTP connection is then dropped and opened again for the next row);
+- the server cannot be reached (connection refused, timeout, dropped connection, login refused):
+  the run stops; every claimed row that was not sent counts one attempt and gets the same backoff
+  (the server was down for all of them); unclaimed rows stay pending, untouched.
+`attempts` counts every claim, and `outbox_max_attempts` bounds it: a row retried that often is
+`failed`, and so is a row left in "sending" by a sender that died (its lease expired) once it has
+used its attempts: the claim fails it instead of trying it once more, so a message that kills its
+sender cannot kill every sender after it.
 A client who opposed a channel (client.opposition_email / opposition_letter) gets nothing on
 it: the row becomes "cancelled" with the reason in last_error. Service messages
 (context.SERVICE_KINDS: appointment confirmations and cancellations) are not marketing and go
@@ -42,6 +52,7 @@ from notifications import context as ctxmod
 from notifications.render import RenderedEmail, RenderedLetter, render_context
 from notifications.smtp_sender import SmtpSender, build_message, message_id
 from states.calendar import PARIS
+from states.validators import sendable_email_address
 from store.tables import Notification
 
 log = logging.getLogger("m3.notifications")
@@ -73,6 +84,7 @@ class _Claimed:
     attempts: int  # after this claim
     ctx: dict[str, Any] | None
     error: str | None = None
+    exhausted: bool = False  # out of attempts: the claim itself marked it failed
 
 
 class _ConnectionDown(Exception):
@@ -110,6 +122,8 @@ def deliver_pending(engine: Engine, now: datetime, *, sender: SmtpSender | None 
                     summary.stopped = str(exc)
                     _retry_many(engine, batch[i:], now, str(exc), settings, summary)
                     break
+                except Exception as exc:  # noqa: BLE001 - one row never stops the queue
+                    _unexpected(engine, item, now, exc, sender, settings, summary)
             if summary.stopped or len(batch) < n:
                 break
     finally:
@@ -121,6 +135,9 @@ def deliver_pending(engine: Engine, now: datetime, *, sender: SmtpSender | None 
 
 
 def _claim(engine: Engine, now: datetime, n: int, settings) -> list[_Claimed]:
+    """Claim up to `n` due rows. A due row that has used its `outbox_max_attempts` is not tried
+    again: it becomes `failed` here (`max_attempts after interrupted` when a sender died holding
+    it, else `max_attempts after <its last error>`) and comes back as an `exhausted` item."""
     lease = timedelta(seconds=settings.outbox_claim_lease_s)
     with engine.begin() as conn:
         q = (select(N).where(N.c.status.in_(("pending", "sending")),
@@ -128,25 +145,42 @@ def _claim(engine: Engine, now: datetime, n: int, settings) -> list[_Claimed]:
              .order_by(N.c.id).limit(n))
         if conn.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
-        rows = conn.execute(q).all()
-        if not rows:
+        selected = conn.execute(q).all()
+        if not selected:
             return []
-        conn.execute(update(N).where(N.c.id.in_([r.id for r in rows]))
-                     .values(status="sending", attempts=N.c.attempts + 1, next_attempt_at=now + lease))
-        contexts = ctxmod.load_many(conn, rows)
-    claimed = []
+        spent = [r for r in selected if r.attempts >= settings.outbox_max_attempts]
+        for r in spent:
+            conn.execute(update(N).where(N.c.id == r.id).values(
+                status="failed", next_attempt_at=None, last_error=_exhausted_error(r)))
+        rows = [r for r in selected if r.attempts < settings.outbox_max_attempts]
+        contexts = {}
+        if rows:
+            conn.execute(update(N).where(N.c.id.in_([r.id for r in rows]))
+                         .values(status="sending", attempts=N.c.attempts + 1, next_attempt_at=now + lease))
+            contexts = ctxmod.load_many(conn, rows)
+    claimed = [_Claimed(r, r.attempts, None, _exhausted_error(r), exhausted=True) for r in spent]
     for r in rows:
         ctx = contexts[r.id]
         if isinstance(ctx, ctxmod.MissingData):
             claimed.append(_Claimed(r, r.attempts + 1, None, f"missing {ctx}"))
         else:
             claimed.append(_Claimed(r, r.attempts + 1, ctx))
-    return claimed
+    return sorted(claimed, key=lambda c: c.row.id)
+
+
+def _exhausted_error(row) -> str:
+    # "sending" and due: its lease expired, the sender that held it died before recording an outcome.
+    last = "interrupted" if row.status == "sending" else (row.last_error or "unknown")
+    return last if last.startswith("max_attempts") else f"max_attempts after {last}"
 
 
 def _deliver_one(engine: Engine, item: _Claimed, now: datetime, sender: SmtpSender, settings,
                  letters_dir: Path, summary: DeliverySummary) -> None:
     row = item.row
+    if item.exhausted:  # already failed by the claim
+        summary.failed += 1
+        log.info("notification %s: failed (%s)", row.id, item.error)
+        return None
     if item.error:
         return _finish(engine, row.id, summary, "failed", error=item.error)
     ctx = item.ctx or {}
@@ -154,12 +188,18 @@ def _deliver_one(engine: Engine, item: _Claimed, now: datetime, sender: SmtpSend
     if reason:
         return _finish(engine, row.id, summary, "cancelled", error=reason)
     to = _recipient(row, ctx, settings) if row.channel == "email" else None
-    if row.channel == "email" and not to:
+    if row.channel == "email" and not (to or "").strip():
         return _finish(engine, row.id, summary, "cancelled", error="no_recipient")
+    if row.channel == "email":
+        # The address must be able to stand in a header and an envelope: a CRM value holding a line
+        # break ("a@b.fr\r\nBcc: x@evil.example") fails its own row, never the run, never a Bcc.
+        to, bad = sendable_email_address(to)
+        if bad:
+            return _finish(engine, row.id, summary, "failed", error="invalid_recipient")
     try:
         rendered = render_context(row, ctx, now)
     except Exception as exc:  # a template or data bug: retrying will not help
-        log.exception("notification %s: render failed", row.id)
+        log.error("notification %s: render failed (%s at %s)", row.id, type(exc).__name__, _where(exc))
         return _finish(engine, row.id, summary, "failed", error=f"render: {type(exc).__name__}")
     if isinstance(rendered, RenderedLetter):
         try:
@@ -173,8 +213,18 @@ def _deliver_one(engine: Engine, item: _Claimed, now: datetime, sender: SmtpSend
     assert isinstance(rendered, RenderedEmail)
     msg_id = message_id(row.id, row.dedupe_key, settings.message_id_domain)
     # A client's email comes from the agency, with the advisor's name; staff messages from M3_MAIL_FROM.
-    msg = build_message(rendered, to=to, mail_from=rendered.mail_from or settings.mail_from, msg_id=msg_id, date=now,
-                        kind=row.kind)
+    try:
+        msg = build_message(rendered, to=to, mail_from=rendered.mail_from or settings.mail_from, msg_id=msg_id,
+                            date=now, kind=row.kind)
+    except smtplib.SMTPNotSupportedError as exc:  # a non-ASCII address without SMTPUTF8
+        return _finish(engine, row.id, summary, "failed", error=_smtp_error(exc))
+    except (ValueError, UnicodeError, TypeError) as exc:  # a header holding a line break, an encoding error
+        log.warning("notification %s: message not built (%s at %s)", row.id, type(exc).__name__, _where(exc))
+        return _finish(engine, row.id, summary, "failed", error=f"build: {type(exc).__name__}")
+    try:  # connecting apart from sending: a TLS or login failure is the server's, not this message's
+        _optional(sender, "connect")
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _ConnectionDown(_smtp_error(exc)) from exc
     try:
         sender.send(msg)
     except _CONNECTION_ERRORS as exc:
@@ -194,7 +244,36 @@ def _deliver_one(engine: Engine, item: _Claimed, now: datetime, sender: SmtpSend
         return _finish(engine, row.id, summary, "failed", error=_smtp_error(exc))
     except OSError as exc:  # refused, reset, timeout: the server is not there
         raise _ConnectionDown(_smtp_error(exc)) from exc
+    except (ValueError, UnicodeError) as exc:  # the message itself cannot be sent: nothing left the process
+        _optional(sender, "abandon")
+        return _finish(engine, row.id, summary, "failed", error=f"send: {type(exc).__name__}")
     _finish(engine, row.id, summary, "sent", now=now, message_id=msg_id, recipient=to)
+
+
+def _unexpected(engine: Engine, item: _Claimed, now: datetime, exc: Exception, sender: SmtpSender, settings,
+                summary: DeliverySummary) -> None:
+    """An error nobody foresaw while delivering one row: that row is retried with the backoff (the
+    attempt limit bounds it) and the run goes on with a fresh SMTP connection. Logged by type and
+    place only: an exception's text may carry an address."""
+    log.error("notification %s: unexpected %s at %s", item.row.id, type(exc).__name__, _where(exc))
+    _optional(sender, "abandon")
+    _retry_many(engine, [item], now, f"unexpected: {type(exc).__name__}", settings, summary)
+
+
+def _optional(sender, method: str) -> None:
+    """A sender must have send() and close(); connect() and abandon() (SmtpSender's) are optional,
+    so a test's fake sender of two methods still works."""
+    fn = getattr(sender, method, None)
+    if fn is not None:
+        fn()
+
+
+def _where(exc: BaseException) -> str:
+    """Where an exception was raised (file:line of the innermost frame): enough to find a bug, no data."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else "?"
 
 
 def _opposition(row, ctx: dict[str, Any]) -> str | None:
@@ -262,7 +341,7 @@ def _retry_many(engine: Engine, items: list[_Claimed], now: datetime, error: str
     with engine.begin() as conn:
         for item in items:
             if item.attempts >= settings.outbox_max_attempts:
-                values = {"status": "failed", "next_attempt_at": None, "last_error": error}
+                values = {"status": "failed", "next_attempt_at": None, "last_error": f"max_attempts after {error}"}
                 summary.failed += 1
             else:
                 values = {"status": "pending", "last_error": error,

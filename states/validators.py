@@ -38,14 +38,41 @@ def validate_phone(raw: str | None, postal_code: str | None = None) -> Result:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
+# Characters that must never reach a mail header: line breaks (CR, LF, NEL, U+2028/2029) and every
+# other control character. email-validator refuses them inside an address, but it is given the
+# value without its surrounding whitespace, so "a@b.fr\r\n" used to pass while the stored value
+# kept the line break (issue 9, hole 1: a header injection, then a sender that stopped on it).
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def validate_email_address(raw: str | None) -> Result:
+    """A usable address, normalised, or why not. Usable means: email-validator accepts it, it holds
+    no line break or control character anywhere (not even at its ends), and its part before the @
+    is ASCII (our messages are plain SMTP without SMTPUTF8: "josé@…" cannot be a recipient). A
+    non-ASCII domain is fine: it is sent in its IDNA form (`sendable_email_address`)."""
+    info, reason = _email_info(raw)
+    return (info.normalized, None) if info else (None, reason)
+
+
+def sendable_email_address(raw: str | None) -> Result:
+    """The address as it goes into the envelope and the To header (ASCII, IDNA domain), or why not."""
+    info, reason = _email_info(raw)
+    return (info.ascii_email, None) if info else (None, reason)
+
+
+def _email_info(raw: str | None):
     if not raw or not raw.strip():
         return None, "email manquant"
+    if _HEADER_UNSAFE.search(raw):
+        return None, "email invalide : il contient un saut de ligne ou un caractère de contrôle"
     try:
         info = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         return None, f"email invalide : {exc}"
-    return info.normalized, None
+    if info.ascii_email is None:
+        return None, ("email invalide : caractères accentués avant l'@, que nos envois ne prennent pas en charge "
+                      "(demandez une autre adresse au client)")
+    return info, None
 
 
 def validate_siret(raw: str | None) -> Result:

@@ -50,10 +50,15 @@ class AdvisorDirectory:
         missing = {k: v for k, v in wanted.items() if k not in self._ids}
         if not missing:
             return
+        made: dict[str, int] = {}
+        created: list[tuple[str, str]] = []
         with self._engine.begin() as conn:
             for key, (name, agency_id) in missing.items():
-                self._ids[key] = _create(conn, " ".join(name.split()), agency_id)
-                self.created.append((" ".join(name.split()), agency_id))
+                made[key] = _create(conn, " ".join(name.split()), agency_id)
+                created.append((" ".join(name.split()), agency_id))
+        # Only once committed: a name the database refuses rolls back every one of them.
+        self._ids.update(made)
+        self.created.extend(created)
 
 
 def _create(conn: Connection, name: str, agency_id: str) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, bindparam, func, select, text
 
 from states.calendar import PARIS
-from store import audit
+from store import audit, completeness
 from store.snapshot import CASE, CASE_CONTRACT, CONTRACT
 
 OPENING = "ouverture"
@@ -132,6 +132,7 @@ def open_cases(conn: Connection, cases: Iterable[NewCase], actor: str, now: date
         records.append(record)
     _insert_cases(conn, rows)
     _insert_links(conn, links)
+    completeness.refresh(conn, ids)  # its checklists counted, for the statistics (store/completeness.py)
     _insert_audit(conn, records)
     return ids
 

@@ -25,6 +25,10 @@ def busy_timeout_s() -> float:
     except Exception:  # noqa: BLE001 - an unreadable setting must not stop the engine: the default
         return float(_BUSY_TIMEOUT_S)
 PG_RECYCLE_S = 1800  # seconds a PostgreSQL connection is reused before being replaced
+# A failed statement's error (its str, its repr, any traceback or log of it) never shows the
+# values bound to it: they are clients' personal data (issue 9, hole 2: one failed import batch
+# printed 5,000 clients' names, emails and phones).
+HIDE_PARAMETERS = True
 _writer_locks: dict[str, threading.Lock] = {}
 _writer_locks_guard = threading.Lock()
 _owner: dict[int, int] = {}  # id(lock) -> the thread holding it
@@ -101,7 +105,8 @@ def make_engine(url: str) -> Engine:
         file_db = url.startswith("sqlite:///") and path and path != ":memory:" and "mode=memory" not in url
         timeout = busy_timeout_s()
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout,
-                                                  "factory": _QueuedWriter})
+                                                  "factory": _QueuedWriter},
+                               hide_parameters=HIDE_PARAMETERS)
         lock = _writer_lock(path) if file_db else None
 
         @event.listens_for(engine, "connect")
@@ -134,7 +139,8 @@ def make_engine(url: str) -> Engine:
     # retries a write once when it came before COMMIT, and the API answers 503 + Retry-After
     # otherwise (api/errors.py). A long-lived caller outside the API (a flow, the CLI) sees that
     # one error itself where the ping used to hide it.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False, pool_recycle=PG_RECYCLE_S)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False, pool_recycle=PG_RECYCLE_S,
+                         hide_parameters=HIDE_PARAMETERS)
 
 
 def alembic_config(url: str):

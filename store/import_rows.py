@@ -2,9 +2,16 @@
 
 Two kinds of problems, kept apart on purpose (issue §6):
 - a row that cannot be stored (no id, unknown kind/family/agency/status, a date that does not
-  exist, a value longer than its column) raises `RowRejected(column, reason)`;
+  exist, a value longer than its column's limit, a row the CSV reader could not read) raises
+  `RowRejected(column, reason)`; so does a contract value no agency could act on (issue 9, hole
+  5): an effective date outside EARLIEST_EFFECTIVE .. today + LATEST_EFFECTIVE_YEARS, a negative
+  premium;
 - a defective CRM field (bad SIRET, phone, NAF, empty email...) is stored as given: correcting
-  it is what the M+3 call is for, and the case's checklist shows it.
+  it is what the M+3 call is for, and the case's checklist shows it. A turnover or headcount that
+  is not a plausible number is stored empty, which the checklist asks for.
+
+Every column has a length limit (`LIMITS`), checked first and in C for the whole row at once:
+the reasons that quote a value quote a short one.
 
 The expensive normalisation (phone → E.164) lives in store.crm_fields, so the importer runs
 it only for the clients it writes (new or changed).
@@ -12,15 +19,16 @@ it only for the clients it writes (new or changed).
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from operator import gt, itemgetter
 
 from states.people import CLIENT_TEXT_LIMITS, parse_civility
 from states.records import ClientKind, Family
-from store.csv_source import COLUMNS
+from store.csv_source import COLUMNS, OPTIONAL_COLUMNS, UnreadableRow
 from store.tables import Advisor, Client, Contract
 
 _I = {name: i for i, name in enumerate(COLUMNS)}
@@ -45,23 +53,44 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def _max_lengths() -> dict[str, int]:
+# The columns whose limit no table column or printed field gives (docs/import.md lists them all).
+# Free text follows the API's corrections (api/schemas.py ShortText: 200); codes, dates and amounts
+# are short by nature, and a longer value is not one of them.
+_OTHER_LIMITS = {
+    "client_kind": 32, "marital_status": 200, "professional_status": 200, "activity": 200,
+    "turnover_eur": 64, "headcount": 32, "agency": 100, "family": 32, "product": 200,
+    "effective_date": 32, "premium_eur": 32, "status": 32, "civility": 16,
+}
+
+
+def _limits() -> dict[str, int]:
     # PostgreSQL enforces VARCHAR(n) where SQLite does not: check here so both behave alike.
     out = {}
     for csv_name, column in [("contract_id", Contract.__table__.c.id), ("client_id", Client.__table__.c.id),
                              ("advisor", Advisor.__table__.c.name), ("seller", Advisor.__table__.c.name),
                              *[(n, Client.__table__.c[n]) for n in CLIENT_TEXT]]:
         # Names, address and contact have no column length: the bound of the letters that print them.
-        length = getattr(column.type, "length", None) or CLIENT_TEXT_LIMITS.get(csv_name)
+        length = getattr(column.type, "length", None) or CLIENT_TEXT_LIMITS.get(csv_name) or _OTHER_LIMITS.get(csv_name)
         if length:
             out[csv_name] = length
+    out |= {name: limit for name, limit in _OTHER_LIMITS.items() if name not in out}
+    missing = set(COLUMNS + OPTIONAL_COLUMNS) - out.keys()
+    if missing:
+        raise RuntimeError(f"import columns without a length limit: {sorted(missing)}")
     return out
 
 
-_MAX_LEN = _max_lengths()
-_MAX_LEN_I = tuple((_I[name], limit, name) for name, limit in _MAX_LEN.items())
+LIMITS = _limits()  # {column: longest value, in characters}: every column of the export
+_MAX_LEN_I = tuple((_I[name], LIMITS[name], name) for name in COLUMNS)  # the optional ones: in check
 _LIMITED = itemgetter(*(i for i, _, _ in _MAX_LEN_I))
 _LIMITS = tuple(limit for _, limit, _ in _MAX_LEN_I)
+_OPTIONAL_LIMIT = LIMITS[OPTIONAL_COLUMNS[0]]
+# Plausible effective dates: no contract of the agency's book predates 1900, and none is signed
+# to take effect more than two years ahead; outside, the date is a typo (0001, 9999, 2206).
+EARLIEST_EFFECTIVE = date(1900, 1, 1)
+LATEST_EFFECTIVE_YEARS = 10
+HEADCOUNT_MAX = 10_000_000  # the API's bound (api/schemas.py); more is not a headcount
+TURNOVER_MAX = 10**12  # Numeric(14, 2)
 _WIDTH = len(COLUMNS)
 _KINDS = {fold(k.value): k.value for k in ClientKind}
 _FAMILIES = {fold(f.value): f.value for f in Family}
@@ -105,22 +134,22 @@ def parse_date(raw: str) -> date | None:
 
 
 def parse_decimal(raw: str) -> Decimal | None:
-    """'1 234,56', '1234.56', '1.234,56' → Decimal('1234.56'); None when not a number."""
+    """'1 234,56', '1234.56', '1.234,56', '-12,5' → Decimal('1234.56') ...; None when not a plain
+    number: no exponent, no NaN, ASCII digits, at most 20 of them on each side of the point (so
+    rounding to cents always fits Decimal's precision)."""
     text = raw.strip()
     if not text.replace(",", "").replace(".", "").isdigit():  # the common case skips the clean-up
         text = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace("€", "")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
+    if _NUMBER.fullmatch(text) is None:
         return None
-    if not value.is_finite():
-        return None
+    value = Decimal(text)
     dot = text.find(".")
     return value if dot < 0 or len(text) - dot <= 3 else value.quantize(_CENT)
 
 
+_NUMBER = re.compile(r"[-+]?[0-9]{1,20}(?:\.[0-9]{1,20})?")
 _CENT = Decimal("0.01")
 
 
@@ -152,22 +181,37 @@ def client_values(row: ParsedRow) -> dict:
     return client
 
 
-# Numbers the CRM got wrong are CRM defects: stored empty, and the checklist asks for them.
+# Numbers the CRM got wrong are CRM defects: stored empty, and the checklist asks for them. So is
+# an implausible one: a negative turnover, a headcount past HEADCOUNT_MAX.
 def turnover(fields: list[str]) -> Decimal | None:
     value = parse_decimal(fields[16]) if fields[16].strip() else None
-    return value if value is not None and abs(value) < 10**12 else None
+    return value if value is not None and 0 <= value < TURNOVER_MAX else None
 
 
 def headcount(fields: list[str]) -> int | None:
-    text = fields[17].replace(" ", "")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    text = fields[17].replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    if not (text.isascii() and text.isdigit()):  # '²' is a digit to str.isdigit, not to int()
+        return None
+    value = int(text)
+    return value if value <= HEADCOUNT_MAX else None
+
+
+def latest_effective(today: date) -> date:
+    """The latest plausible effective date: LATEST_EFFECTIVE_YEARS after `today`."""
+    try:
+        return today.replace(year=today.year + LATEST_EFFECTIVE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + LATEST_EFFECTIVE_YEARS, day=28)
 
 
 class RowParser:
-    """Parses rows for one import. `agencies`: the agency table as {id: name}."""
+    """Parses rows for one import. `agencies`: the agency table as {id: name}; `width`: COLUMNS
+    plus the optional columns the file has; `today`: the import's date (the plausible effective
+    dates end LATEST_EFFECTIVE_YEARS after it; default: the clock's)."""
 
-    def __init__(self, agencies: dict[str, str], width: int | None = None):
+    def __init__(self, agencies: dict[str, str], width: int | None = None, today: date | None = None):
         self._width = width or _WIDTH  # COLUMNS, plus the optional columns the file has
+        self.latest = latest_effective(today or date.today())
         self._agency_table = {fold(k): k for k in agencies} | {fold(v): k for k, v in agencies.items()}
         self._kinds: dict[str, str | None] = {}
         self._families: dict[str, str | None] = {}
@@ -179,10 +223,10 @@ class RowParser:
     def parse(self, line: int, fields: list[str]) -> ParsedRow:
         """The values to store; RowRejected(column, reason) when the row cannot be stored."""
         return _parse(line, fields, self._agency_table, self._kinds, self._families, self._agencies, self)
-
     def check(self, fields: list[str]) -> tuple:
         """The validated contract values (see `check`); RowRejected when the row cannot be stored."""
-        return check(fields, self._agency_table, self._kinds, self._families, self._agencies, self._width)
+        return check(fields, self._agency_table, self._kinds, self._families, self._agencies, self._width,
+                     self.latest)
 
     def client_hash(self, fields: list[str], agency_id: str) -> str:
         key = fields[1:21]
@@ -196,7 +240,7 @@ class RowParser:
 def _parse(line: int, fields: list[str], agencies: dict[str, str],
            _kinds: dict, _families: dict, _agencies: dict, parser: RowParser) -> ParsedRow:
     contract_id, client_id, kind, agency_id, family, product, effective, status, premium = \
-        check(fields, agencies, _kinds, _families, _agencies)
+        check(fields, agencies, _kinds, _families, _agencies, parser._width, parser.latest)
     contract = {"id": contract_id, "client_id": client_id, "family": family, "product": product,
                 "effective_date": effective, "status": status, "premium_eur": premium}
     return ParsedRow(
@@ -212,11 +256,22 @@ def contract_hash(fields: list[str], family: str, effective_iso: str, status: st
 
 
 def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: dict, _agencies: dict,
-          width: int = _WIDTH) -> tuple:
+          width: int = _WIDTH, latest: date = date.max) -> tuple:
     """(contract_id, client_id, kind, agency_id, family, product, effective date, status, premium);
-    RowRejected(column, reason) when the row cannot be stored. `width`: the file's columns."""
+    RowRejected(column, reason) when the row cannot be stored. `width`: the file's columns;
+    `latest`: the latest plausible effective date."""
     if len(fields) != width:
+        if fields.__class__ is UnreadableRow:  # what the CSV reader could not read (csv_source)
+            raise RowRejected(fields.column, fields.reason)
         raise RowRejected("-", f"{len(fields)} colonnes au lieu de {width}")
+    # Lengths first, so that a reason quoting a value below quotes a short one.
+    if any(map(gt, map(len, _LIMITED(fields)), _LIMITS)):  # in C: the common case costs ~0.5 µs
+        for i, limit, name in _MAX_LEN_I:
+            if len(fields[i].strip()) > limit:
+                raise RowRejected(name, f"valeur trop longue ({len(fields[i].strip())} caractères, maximum {limit})")
+    if width != _WIDTH and len(fields[_WIDTH]) > _OPTIONAL_LIMIT:  # civility, the one optional column
+        raise RowRejected(OPTIONAL_COLUMNS[0], f"valeur trop longue ({len(fields[_WIDTH])} caractères, "
+                                               f"maximum {_OPTIONAL_LIMIT})")
     contract_id, client_id = fields[0].strip(), fields[1].strip()
     if not contract_id:
         raise RowRejected("contract_id", "identifiant de contrat manquant")
@@ -241,6 +296,9 @@ def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: 
         reason = "date d'effet manquante" if not fields[24].strip() else \
             f"date inexistante ou illisible : {fields[24]!r} (attendu {_MONTHS_OK})"
         raise RowRejected("effective_date", reason)
+    if not EARLIEST_EFFECTIVE <= effective <= latest:
+        raise RowRejected("effective_date", f"date d'effet invraisemblable : {fields[24].strip()!r} (attendu entre "
+                                            f"le {EARLIEST_EFFECTIVE:%d/%m/%Y} et le {latest:%d/%m/%Y})")
     status = _STATUSES.get(fields[26].strip().lower())
     if status is None:
         raise RowRejected("status", f"statut inconnu : {fields[26]!r} (attendu active ou cancelled)")
@@ -249,10 +307,8 @@ def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: 
         premium = parse_decimal(fields[25])
         if premium is None or abs(premium) >= 10**10:
             raise RowRejected("premium_eur", f"montant illisible : {fields[25]!r}")
-    if any(map(gt, map(len, _LIMITED(fields)), _LIMITS)):  # in C: the common case costs ~0.5 µs
-        for i, limit, name in _MAX_LEN_I:
-            if len(fields[i].strip()) > limit:
-                raise RowRejected(name, f"valeur trop longue ({len(fields[i].strip())} caractères, maximum {limit})")
+        if premium < 0:
+            raise RowRejected("premium_eur", f"prime négative : {fields[25].strip()!r} (une prime est positive ou nulle)")
     return contract_id, client_id, kind, agency_id, family, product, effective, status, premium
 
 

@@ -20,25 +20,70 @@ or earlier in the file), *unchanged* otherwise. Later rows win (a client's kind,
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DataError, DBAPIError
 
 from store.advisor_directory import AdvisorDirectory, name_key
 from store.csv_source import CsvSource
 from store.bulk_upsert import StoredHashes, Upsert
 from store.import_corrections import CaseMove, Conflict, Reconciler
 from store.import_prepare import Batch, prepared_batches
-from store.import_rows import CLIENT_TEXT
+from store.import_rows import CLIENT_TEXT, LIMITS
 from store import bulk_indexes
+from store import completeness, search_columns
 from store.import_worker import in_worker
 from store.tables import Agency, Client, Contract
+from store.unreachable import is_unreachable
 
 BATCH_ROWS = 5_000
 KEEP_REJECTIONS = 1_000  # in the summary; the rest are counted and go to on_reject only
+
+
+class ImportInterrupted(RuntimeError):
+    """The database stopped the import (not a row: a refused row is rejected alone). The batches
+    written before stay; running the import again completes the rest. Its message names the
+    error's kind, SQLSTATE, table, column and constraint, never the driver's message or detail,
+    which may quote the row (PostgreSQL's "Failing row contains (...)")."""
+
+
+# What a database says of a value it cannot store (PostgreSQL: NUL, too long, out of range...;
+# either driver: a string it cannot encode). Anything else (unreachable, a bug) stops the import.
+UNSTORABLE = (DataError, UnicodeError)
+
+
+def unstorable_reason(exc: BaseException) -> str:
+    """The rejection reason of a row the database refused: the kind of refusal, no value."""
+    if isinstance(exc, UnicodeError):
+        return "caractère invalide (substitut UTF-16 isolé) : valeur impossible à enregistrer"
+    orig = getattr(exc, "orig", None)
+    what = {"22001": "une valeur dépasse la longueur de sa colonne", "22003": "un nombre dépasse sa colonne",
+            "22021": "caractère refusé par la base"}.get(getattr(orig, "sqlstate", None) or "")
+    if what is None and "NUL" in str(orig):  # psycopg refuses NUL before sending it
+        what = "caractère NUL (octet 0x00)"
+    return f"valeur impossible à enregistrer : {what or 'refusée par la base'} ({type(orig or exc).__name__})"
+
+
+def db_error_text(exc: DBAPIError) -> str:
+    """A database error without the row: kind, SQLSTATE, and the table, column and constraint."""
+    orig = exc.orig
+    parts = [type(orig).__name__]
+    if getattr(orig, "sqlstate", None):
+        parts.append(f"SQLSTATE {orig.sqlstate}")
+    diag = getattr(orig, "diag", None)
+    for label, attr in (("table", "table_name"), ("colonne", "column_name"), ("contrainte", "constraint_name")):
+        value = getattr(diag, attr, None) if diag is not None else None
+        if value:
+            parts.append(f"{label} {value}")
+    if isinstance(orig, sqlite3.Error):  # SQLite's messages name columns and constraints, not values
+        parts.append(str(orig))
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -46,6 +91,9 @@ class Rejection:
     line: int
     column: str
     reason: str
+    # What the file held (the row's fields as read, each cut to csv_source.KEEP_CHARS), for the
+    # rejects file only: never in a repr, a log or a message (issue 9, hole 2).
+    content: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass
@@ -88,6 +136,19 @@ PARALLEL_MIN_BYTES = 4 << 20
 SQLITE_CACHE_KIB = 64 << 10
 
 _NEW = object()
+_PARIS = ZoneInfo("Europe/Paris")
+
+
+def _max_quoted_lines() -> int:
+    """M3_IMPORT_MAX_QUOTED_LINES; its default when the settings cannot be read."""
+    from store.csv_source import MAX_ROW_LINES
+
+    try:
+        from config import get_settings
+
+        return int(get_settings().import_max_quoted_lines)
+    except Exception:  # noqa: BLE001 - an unreadable setting must not stop the import: the default
+        return MAX_ROW_LINES
 
 
 class _Importer:
@@ -98,9 +159,11 @@ class _Importer:
         self.client_columns = client_columns(optional)
         with engine.connect() as conn:
             self.agencies = dict(conn.execute(select(Agency.id, Agency.name)).all())
+            self.with_cases = completeness.any_case(conn)  # none (a first import): no counts to keep
         self.advisors = AdvisorDirectory(engine)
         self.hashes = StoredHashes(engine, [Client.__table__, Contract.__table__])
-        self.client_upsert = Upsert(engine, Client.__table__, self.client_columns)
+        # ... plus the folded search keys of each client (store/search_columns.py, migration 0010).
+        self.client_upsert = Upsert(engine, Client.__table__, [*self.client_columns, *search_columns.COLUMNS])
         self.contract_upsert = Upsert(engine, Contract.__table__, _CONTRACT_COLUMNS)
         self.driver_values = self.client_upsert.raw  # SQLite: prepared values go to the driver as they are
         # Conflicts with corrections, and the audit of open cases: changed, already stored clients only.
@@ -130,20 +193,39 @@ class _Importer:
     def take(self, batch: Batch) -> None:
         """Count the batch's rows and rejections, then write it."""
         self.summary.read += batch.read
-        for line, column, reason in batch.rejections:
-            self.reject(line, column, reason)
+        for line, column, reason, content in batch.rejections:
+            self.reject(line, column, reason, content)
         if batch.rows:
             self.write(batch.rows)
 
-    def reject(self, line: int, column: str, reason: str) -> None:
+    def reject(self, line: int, column: str, reason: str, content=()) -> None:
         self.summary.rejected += 1
-        rejection = Rejection(line, column, reason)
+        rejection = Rejection(line, column, reason, tuple(content))
         if len(self.summary.rejections) < self.keep:
             self.summary.rejections.append(rejection)
         if self.on_reject:
             self.on_reject(rejection)
 
     def write(self, rows: list[tuple]) -> None:
+        """Write prepared rows, one transaction. A value the database refuses (one the checks let
+        through) fails the transaction: the rows are then written again by halves, down to the
+        rows that fail alone, which are rejected with their line (issue 9, hole 2: never the
+        batch). A batch without such a value, the rule, costs nothing more."""
+        reconciler = self.reconciler
+        mark = (len(reconciler.conflicts), len(reconciler.moves), reconciler.cases_audited)
+        try:
+            self._write(rows)
+        except UNSTORABLE as exc:
+            del reconciler.conflicts[mark[0]:], reconciler.moves[mark[1]:]
+            reconciler.cases_audited = mark[2]
+            if len(rows) == 1:
+                self.reject(rows[0][9], "-", unstorable_reason(exc), ())
+                return
+            half = len(rows) // 2
+            self.write(rows[:half])
+            self.write(rows[half:])
+
+    def _write(self, rows: list[tuple]) -> None:
         s = self.summary
         stored_clients = self.hashes.get(Client.__table__, list({r[0] for r in rows}))
         stored_contracts = self.hashes.get(Contract.__table__, list({r[1] for r in rows}))
@@ -167,21 +249,27 @@ class _Importer:
             if previous != contract_hash:
                 stored_contracts[kid] = contract_hash
                 contracts[kid] = r
+        if clients or contracts:
+            self._store(clients, contracts, new_clients)
+        # Counted once written: rows written again by halves (`write`) are counted once.
         s.imported, s.updated, s.unchanged = s.imported + imported, s.updated + updated, s.unchanged + unchanged
         s.clients_created += len(new_clients)
         s.clients_updated += len(clients.keys() - new_clients)
-        if not clients and not contracts:
-            return
+        s.cases_audited = self.reconciler.cases_audited
+
+    def _store(self, clients: dict[str, tuple], contracts: dict[str, tuple], new_clients: set[str]) -> None:
         ids = self._advisor_ids(clients.values(), contracts.values())
         client_params = [r[4] + (ids[r[6]], r[2]) for r in clients.values()]
         contract_params = [r[5] + (ids[r[7]], r[3]) for r in contracts.values()]
         existing = [cid for cid in clients if cid not in new_clients]
         with self.conn.begin():
             client_params, pending = self.reconciler.prepare(self.conn, existing, client_params)
+            client_params = search_columns.extend_rows(self.client_columns, client_params)  # the values upserted
             self.client_upsert.run(self.conn, client_params)
             self.contract_upsert.run(self.conn, contract_params)
             self.reconciler.finish(self.conn, pending)
-        s.cases_audited = self.reconciler.cases_audited
+            if self.with_cases:  # a product or a kind may have changed: their cases' document counts
+                completeness.after_import(self.conn, list(contracts), existing)
 
     def close(self) -> None:
         self.hashes.close()
@@ -216,15 +304,25 @@ def import_file(engine: Engine, path: str | Path, *, batch_rows: int = BATCH_ROW
                 keep_rejections: int = KEEP_REJECTIONS,
                 on_reject: Callable[[Rejection], None] | None = None,
                 on_progress: Callable[[int, int], None] | None = None,
-                parallel: bool | None = None, now: datetime | None = None) -> ImportSummary:
-    """Import the export at `path`. Raises csv_source.SourceError when the file cannot be read.
+                parallel: bool | None = None, now: datetime | None = None,
+                max_quoted_lines: int | None = None) -> ImportSummary:
+    """Import the export at `path`. Raises csv_source.SourceError when the file cannot be read,
+    ImportInterrupted when the database stops it (and a DBAPIError that store.unreachable calls
+    unreachable as it is, for the API's 503).
 
     on_reject(rejection) is called for every rejected row, as it comes (the summary keeps only
     the first `keep_rejections`); on_progress(bytes_read, rows_read) after every batch. `now`:
-    the time of the audit records the import writes on open cases (default: the clock).
+    the time of the audit records the import writes on open cases, and its date the end of the
+    plausible effective dates (default: the clock). `max_quoted_lines`: the most lines a row
+    may span (default: the setting M3_IMPORT_MAX_QUOTED_LINES).
     """
     summary = ImportSummary()
-    source = CsvSource(path)  # SourceError before anything is written
+    now = now or datetime.now(timezone.utc)
+    today = now.astimezone(_PARIS).date()
+    if max_quoted_lines is None:
+        max_quoted_lines = _max_quoted_lines()
+    # SourceError before anything is written
+    source = CsvSource(path, max_row_lines=max_quoted_lines, limits=LIMITS)
     if parallel is None:
         parallel = source.total_bytes >= PARALLEL_MIN_BYTES
     try:
@@ -235,13 +333,18 @@ def import_file(engine: Engine, path: str | Path, *, batch_rows: int = BATCH_ROW
         raise
 
     def batches():
-        return prepared_batches(source, importer.agencies, batch_rows, importer.driver_values)
+        return prepared_batches(source, importer.agencies, batch_rows, importer.driver_values, today)
 
     try:
         for batch in in_worker(batches) if parallel else batches():
             importer.take(batch)
             if on_progress:
                 on_progress(batch.bytes_read, summary.read)
+    except DBAPIError as exc:
+        if is_unreachable(exc):
+            raise
+        raise ImportInterrupted(f"écriture interrompue par la base de données ({db_error_text(exc)}) : les lots "
+                                "déjà écrits sont conservés, relancer l'import complète le reste") from None
     finally:
         importer.close()
         source.close()

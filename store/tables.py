@@ -69,6 +69,10 @@ class Client(SQLModel, table=True):
     children_at_home: int | None = None
     vehicles: int | None = None
     cadres: int | None = None
+    # Folded search keys (migration 0010; store/search_columns.py, written with the names and the
+    # phone by the write path and the import): 'helene leger', '0612345678'.
+    search_name: str | None = None
+    search_phone: str | None = Field(default=None, max_length=32)
 
 
 class Contract(SQLModel, table=True):
@@ -96,7 +100,8 @@ class ContractRequirement(SQLModel, table=True):
 
 class FollowupCase(SQLModel, table=True):
     __tablename__ = "followup_case"
-    __table_args__ = (Index("ix_case_state_agency", "state", "agency_id"),)
+    # With window_end (migration 0010): late cases (state, agency, window's end) are counted in it.
+    __table_args__ = (Index("ix_case_state_agency_window", "state", "agency_id", "window_end"),)
     id: int | None = Field(default=None, primary_key=True)
     client_id: str = Field(foreign_key="client.id", index=True)
     agency_id: str = Field(foreign_key="agency.id")
@@ -106,7 +111,7 @@ class FollowupCase(SQLModel, table=True):
     window_end: date
     state: str = Field(default="a_contacter", max_length=32)
     closing_reason: str | None = Field(default=None, max_length=16)
-    assigned_advisor_id: int | None = Field(default=None, foreign_key="advisor.id", index=True)
+    assigned_advisor_id: int | None = Field(default=None, foreign_key="advisor.id")  # ix_case_advisor_state
     priority: int = 0
     escalation_step: int = 0  # 0 phone, 1 email sent, 2 letter sent
     escalated_at: datetime | None = _ts()
@@ -126,6 +131,10 @@ class FollowupCase(SQLModel, table=True):
     # {"family": n, "kind": n, "premium": n}, so the case can say why it comes first.
     families_before: int | None = None
     priority_parts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The contracts' checklists, counted (migration 0010; store/completeness.py keeps them with every
+    # change of a requirement, a contract, a product or a kind): what the statistics add up.
+    documents_required: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    documents_satisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CaseContract(SQLModel, table=True):
@@ -395,3 +404,25 @@ class AuthFailure(SQLModel, table=True):
     key: str = Field(max_length=64)
     at: float = Field(sa_column=Column(Double(), nullable=False))
     __table_args__ = (Index("ix_auth_failure_key_at", "key", "at"),)
+
+
+# Lists at 100,000 cases (migration 0010, docs/performance-pages.md): each index matches a list's
+# filter and sort, so a page reads its rows in order instead of sorting every case of the agency.
+# Only columns a change seldom writes (never version or updated_at): the write path's UPDATE of
+# a case leaves them alone (SQLite) and stays a HOT update (PostgreSQL).
+_CASE_T = FollowupCase.__table__
+Index("ix_case_agency_priority", _CASE_T.c.agency_id, _CASE_T.c.priority.desc(), _CASE_T.c.due_date, _CASE_T.c.id)
+Index("ix_case_priority", _CASE_T.c.priority.desc(), _CASE_T.c.due_date, _CASE_T.c.id)
+Index("ix_case_agency_due", _CASE_T.c.agency_id, _CASE_T.c.due_date, _CASE_T.c.id)
+Index("ix_case_agency_window", _CASE_T.c.agency_id, _CASE_T.c.window_end, _CASE_T.c.priority.desc(), _CASE_T.c.id)
+# The statistics' groups (month, advisor, state) in order: GROUP BY without sorting the agency's cases.
+Index("ix_case_agency_cohort", _CASE_T.c.agency_id, _CASE_T.c.cohort_month, _CASE_T.c.assigned_advisor_id,
+      _CASE_T.c.state)
+Index("ix_case_advisor_state", _CASE_T.c.assigned_advisor_id, _CASE_T.c.state)
+Index("ix_appointment_status_at", Appointment.__table__.c.status, Appointment.__table__.c.at)
+# The client search: SQLite scans this narrow index (LIKE '%...%' cannot seek a B-tree);
+# PostgreSQL looks the words up in a trigram index (pg_trgm, created by migration 0010).
+_CLIENT_T = Client.__table__
+Index("ix_client_search", _CLIENT_T.c.search_name, _CLIENT_T.c.search_phone, _CLIENT_T.c.id).ddl_if(dialect="sqlite")
+Index("ix_client_search_trgm", _CLIENT_T.c.search_name, _CLIENT_T.c.search_phone, postgresql_using="gin",
+      postgresql_ops={"search_name": "gin_trgm_ops", "search_phone": "gin_trgm_ops"}).ddl_if(dialect="postgresql")

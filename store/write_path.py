@@ -33,6 +33,8 @@ from states.effects import ACTOR, AUDIT_SEQ, Ref
 from states.effects import Notify
 from store.tables import Notification
 from store import client_corrections
+from store import search_columns
+from store import completeness
 
 log = logging.getLogger("m3.write_path")  # ids only: no personal data in logs
 
@@ -155,8 +157,9 @@ def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) 
     if res.rowcount != 1:
         current = case_row(conn, row.id)
         raise VersionConflict(row.id, row.version, current.version if current else -1)
-    if fx.client:
-        _run(conn, _UPDATE_CLIENT, CLIENT, fx.client, {"w_id": row.client_id})
+    if fx.client:  # a name or the phone set: the folded search keys too, in the same UPDATE (store/search_columns.py)
+        _run(conn, _UPDATE_CLIENT, CLIENT, search_columns.with_keys(conn, row.client_id, case.client, fx.client),
+             {"w_id": row.client_id})
     for effect in fx.inserts:
         if not isinstance(effect, Insert) or effect.row not in _INSERT_TABLES:
             raise UnknownEffect(effect)
@@ -171,6 +174,8 @@ def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) 
             client_corrections.upsert(conn, row.client_id, row.id, seq, effect.key, effect.values)
         else:
             _apply_update(conn, row.id, effect)
+    if _touches_documents(fx):  # the case's document counts, as the statistics read them (store/completeness.py)
+        completeness.refresh(conn, [row.id])
     if record is None:
         record = audit.record_values(row.id, seq, row.audit_head or audit.GENESIS, now, actor, fx.action,
                                      _resolve(fx.changes, refs), fx.reason)
@@ -187,6 +192,12 @@ def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) 
         ))
     log.info("case %s: %s by %s -> v%s", row.id, fx.action, actor.split(":")[0], new_version)
     return ChangeResult(row.id, fx.case.get("state", row.state), new_version, seq, fx.action, record["changes"])
+
+
+def _touches_documents(fx: Effects) -> bool:
+    """A requirement recorded, or a contract joining the case: its checklists changed."""
+    return (any(isinstance(e, Update) and e.row is Row.REQUIREMENT for e in fx.updates)
+            or any(isinstance(e, Insert) and e.row is Row.CASE_CONTRACT for e in fx.inserts))
 
 
 def _apply_update(conn: Connection, case_id: int, effect: Update) -> None:

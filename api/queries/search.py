@@ -1,46 +1,38 @@
 """Search as a person types it: a name without accents or capitals ("helene" finds Hélène), a
 phone however it is spaced ("06 12 34 56 78" finds +33612345678), a contract or case number.
 
-`Terms.parse(q)` reads the query once; `Terms.matches(...)` says whether one case matches.
-Every screen's search box uses these, so they all behave alike.
+`Terms.parse(q)` reads the query once. `Terms.matches(...)` says whether one case matches (the
+rule, in Python); the `*_clauses` methods say the same in SQL, over the folded keys the store
+keeps on every client (`client.search_name`, `client.search_phone`: states/search.py,
+store/search_columns.py), so a search reads only the rows it finds. Every screen's search box
+uses these, so they all behave alike; a test checks that the SQL and the Python rule agree
+(tests/integration/test_search__sql_matches_rule.py).
+
+The rule: the query matches
+- a phone: the whole number (any spacing, +33 or 0), or 4+ of its digits in a row;
+- names: every word of the query is in the client's folded names (first, last, company), in
+  any order ("hel" finds Hélène), unless the query is only a phone-like run of digits;
+- numbers: the case number exactly; a client or contract number exactly (any case), or a part
+  of it of 3+ characters with at least one digit ("2026-001" finds K-2026-001).
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-import phonenumbers
+from sqlalchemy import and_, exists, func, select
+
+from states.search import fold, national_digits, phone_e164  # noqa: F401  (the one place)
+from store.snapshot import CASE, CASE_CONTRACT, CLIENT
 
 _PHONE_CHARS = re.compile(r"^[\d\s+().\-/]+$")
+_MAX_CASE_ID = 2_147_483_647
 
 
-def fold(text: str | None) -> str:
-    """Lower case, accents removed, spaces collapsed: '  Hélène  LÉGER' -> 'helene leger'."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
-def phone_e164(text: str, region: str = "FR") -> str | None:
-    """'06 12 34 56 78' -> '+33612345678'; None when it is not a valid number."""
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def national_digits(e164: str | None) -> str:
-    """'+33612345678' -> '0612345678' (what people type); other countries: the digits after '+'."""
-    if not e164:
-        return ""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return re.sub(r"\D", "", e164)
-    return re.sub(r"\D", "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+def _contains(column, text: str):
+    """`column` contains `text` (LIKE, with the user's % and _ taken literally)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
 
 
 @dataclass(frozen=True)
@@ -59,18 +51,64 @@ class Terms:
         phone = phone_e164(raw) if len(digits) >= 9 else None
         return cls(raw, fold(raw), phone, digits)
 
+    @property
+    def phone_digits(self) -> str:
+        """The digits as dialled in France: '+33 6 12 34' -> '0612 34' -> '061234'."""
+        if self.raw.startswith("+33") and self.digits.startswith("33"):
+            return "0" + self.digits[2:]
+        return self.digits
+
+    @property
+    def names_apply(self) -> bool:
+        """A phone-like run of digits is never looked for in names."""
+        return not (self.digits and not self.text.strip("0123456789 +().-/"))
+
+    @property
+    def number_part(self) -> bool:
+        """Long enough, and with a digit, to be looked for inside client and contract numbers."""
+        return len(self.text) >= 3 and any(c.isdigit() for c in self.text)
+
     def matches(self, *, names: list[str | None], phone: str | None, numbers: list[str]) -> bool:
-        """`names`: the client's names (any order); `numbers`: case, client and contract numbers."""
-        if self.phone and phone == self.phone:
+        """`names`: the client's names (any order); `numbers`: the case, client and contract
+        numbers (one made of digits only, as a case number, matches exactly)."""
+        nd = national_digits(phone)
+        if self.phone and phone and nd == national_digits(self.phone):
             return True
-        if len(self.digits) >= 4 and phone and self.digits in national_digits(phone):
+        if len(self.phone_digits) >= 4 and self.phone_digits in nd:
             return True
         folded_numbers = [fold(n) for n in numbers if n]
         if any(self.text == n for n in folded_numbers):
             return True
-        if len(self.text) >= 3 and any(self.text in n for n in folded_numbers if not n.isdigit()):
+        if self.number_part and any(self.text in n for n in folded_numbers if not n.isdigit()):
             return True
-        full = fold(" ".join(n for n in names if n))
-        if not full or self.digits and not self.text.strip("0123456789 +().-/"):
+        if not self.names_apply:
             return False
-        return all(word in full for word in self.text.split())
+        full = fold(" ".join(n for n in names if n))  # what states.search.name_key stores
+        return bool(full) and all(word in full for word in self.text.split())
+
+    # ------------------------------------------------------------------ the same rule in SQL
+    def client_clauses(self, client=CLIENT) -> list:
+        """OR-terms over a client's stored keys: its phone and its names."""
+        out = []
+        if self.phone:
+            out.append(client.c.search_phone == national_digits(self.phone))
+        if len(self.phone_digits) >= 4:
+            out.append(_contains(client.c.search_phone, self.phone_digits))
+        if self.names_apply:
+            words = self.text.split()
+            if words:
+                out.append(and_(*(_contains(client.c.search_name, w) for w in words)))
+        return out
+
+    def case_number_clauses(self, case=CASE) -> list:
+        """OR-terms over a case's own numbers: its number, its client's, its contracts'."""
+        out = []
+        if self.text.isdigit() and int(self.text) <= _MAX_CASE_ID:
+            out.append(case.c.id == int(self.text))
+        out.append(func.lower(case.c.client_id) == self.text)
+        links = select(1).where(CASE_CONTRACT.c.case_id == case.c.id)
+        out.append(exists(links.where(func.lower(CASE_CONTRACT.c.contract_id) == self.text)))
+        if self.number_part:
+            out.append(_contains(func.lower(case.c.client_id), self.text))
+            out.append(exists(links.where(_contains(func.lower(CASE_CONTRACT.c.contract_id), self.text))))
+        return out

@@ -10,8 +10,9 @@ live in `states/` (D223-9 in the client's time zone, the contact window, *en ret
 3. the others, each with the next moment it may be called.
 
 Within 2 and 3: priority (highest first), then the end of the window (soonest first).
-A search reads light rows of every case the filters select, matches them in Python (accents
-and spacing ignored, see api/queries/search.py), then loads the matching ones.
+A search is one more condition of the same statements: the client's folded keys and the case's
+numbers, in SQL (api/queries/search.py: accents, capitals and phone spacing ignored), so an
+agency-wide search reads only the cases it finds (docs/performance-pages.md).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from api.queries.cases import label
 from api.queries.search import Terms
@@ -116,33 +117,16 @@ _CONTRACTS = (select(CASE_CONTRACT.c.case_id, CONTRACT.c.id, CONTRACT.c.product)
               .where(CASE_CONTRACT.c.case_id.in_(_IDS)).order_by(CONTRACT.c.id))
 
 
-def _search_ids(conn: Connection, conds: list, terms: Terms) -> list[int]:
-    """Ids of the cases the filters select whose client or contracts match the search."""
-    rows = conn.execute(select(CASE.c.id, CASE.c.client_id, CLIENT.c.first_name, CLIENT.c.last_name,
-                               CLIENT.c.company_name, CLIENT.c.phone)
-                        .join(CLIENT, CLIENT.c.id == CASE.c.client_id).where(*conds)).all()
-    if not rows:
-        return []
-    contracts: dict[int, list[str]] = {}
-    sub = select(CASE.c.id).join(CLIENT, CLIENT.c.id == CASE.c.client_id).where(*conds)
-    for case_id, contract_id in conn.execute(select(CASE_CONTRACT.c.case_id, CASE_CONTRACT.c.contract_id)
-                                             .where(CASE_CONTRACT.c.case_id.in_(sub))):
-        contracts.setdefault(case_id, []).append(contract_id)
-    return [r.id for r in rows if terms.matches(
-        names=[r.first_name, r.last_name, r.company_name], phone=r.phone,
-        numbers=[str(r.id), r.client_id, *contracts.get(r.id, [])])]
-
-
 def load(conn: Connection, f: Filters, now: datetime) -> Worklist:
     today = now.astimezone(PARIS).date()
     conds = _conditions(f, today)
     terms = Terms.parse(f.q)
     if terms is not None:
-        ids = _search_ids(conn, conds, terms)
-        total = len(ids)
-        conds = [CASE.c.id.in_(ids[:5000] or [-1])]
+        conds.append(or_(*terms.client_clauses(), *terms.case_number_clauses()))
+        counted = CASE.join(CLIENT, CLIENT.c.id == CASE.c.client_id)
     else:
-        total = conn.execute(select(func.count()).select_from(CASE).where(*conds)).scalar_one()
+        counted = CASE
+    total = conn.execute(select(func.count()).select_from(counted).where(*conds)).scalar_one()
     rows = conn.execute(
         select(CASE.c.id, CASE.c.version, CASE.c.client_id, CASE.c.state, CASE.c.priority, CASE.c.due_date,
                CASE.c.window_start, CASE.c.window_end, CASE.c.agency_id, CASE.c.escalation_step, CASE.c.late,

@@ -96,31 +96,38 @@ def database_url(request, tmp_path, pg_database):
 class Deployment:
     """Two server processes (uvicorn --workers 2) on one database, seeded for the load."""
 
-    def __init__(self, kind: str, url: str, seeded, server) -> None:
-        self.kind, self.url, self.seeded, self.server = kind, url, seeded, server
+    def __init__(self, kind: str, url: str, seeded, server, proxy=None) -> None:
+        self.kind, self.url, self.seeded, self.server, self.proxy = kind, url, seeded, server, proxy
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def deployment(request, tmp_path_factory):
     from tests.conftest import SKIP_PG
+    from tests.hardening.pgproxy import PgProxy
     from tests.hardening.servers import PgDatabase, Server, seed
 
     workdir = tmp_path_factory.mktemp(f"deploy-{request.param}")
-    pg = None
+    pg = proxy = None
     if request.param == "sqlite":
-        url = f"sqlite:///{workdir / 'm3.db'}"
+        url = server_url = f"sqlite:///{workdir / 'm3.db'}"
     else:
         if SKIP_PG:
             pytest.skip("M3_TEST_SKIP_POSTGRES=1")
         pg = PgDatabase("load")
         url = pg.url
+        # The servers reach PostgreSQL through the test's TCP proxy, so that the outage test can
+        # make it unreachable without touching the shared server (tests/hardening/pgproxy.py).
+        proxy = PgProxy().start()
+        server_url = pg.url_via(proxy.port)
     try:
         seeded = seed(url, PROFILE.cases)
-        server = Server(url, workdir, workers=2, label=f"{request.param}-server").start()
+        server = Server(server_url, workdir, workers=2, label=f"{request.param}-server").start()
         try:
-            yield Deployment(request.param, url, seeded, server)
+            yield Deployment(request.param, url, seeded, server, proxy)
         finally:
             server.stop()
     finally:
+        if proxy is not None:
+            proxy.close()
         if pg is not None:
             pg.drop()

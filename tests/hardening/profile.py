@@ -24,15 +24,19 @@ class Profile:
     stateful_steps: int  # ... and at most this many calls per sequence
     cohort_kill_databases: tuple[str, ...]  # where `m3 cohort` is killed
     import_kill_databases: tuple[str, ...]  # where `m3 import` is killed
+    stateful_databases: tuple[str, ...]  # where schemathesis runs its stateful sequences
+    api_sweep_databases: tuple[str, ...]  # where every field of every operation gets the hostile values
 
 
 SHORT = Profile("SHORT", load_seconds=12, load_clients=20, cases=160, server_kills=1, flow_kills=3,
-                cohort_clients=2000, import_rows=7000, outage_seconds=3, fuzz_examples=20,
-                api_hostile_values=6, stateful_examples=12, stateful_steps=6,
-                cohort_kill_databases=("postgres",), import_kill_databases=("sqlite",))
+                cohort_clients=1500, import_rows=6000, outage_seconds=3, fuzz_examples=20,
+                api_hostile_values=4, stateful_examples=6, stateful_steps=4,
+                cohort_kill_databases=("sqlite",), import_kill_databases=("sqlite",), stateful_databases=("sqlite",),
+                api_sweep_databases=("sqlite",))
 FULL = Profile("FULL", load_seconds=120, load_clients=50, cases=600, server_kills=3, flow_kills=20,
                cohort_clients=20000, import_rows=30000, outage_seconds=10, fuzz_examples=300,
                api_hostile_values=10_000, stateful_examples=150, stateful_steps=12,
-               cohort_kill_databases=("sqlite", "postgres"), import_kill_databases=("sqlite", "postgres"))
+               cohort_kill_databases=("sqlite", "postgres"), import_kill_databases=("sqlite", "postgres"),
+               stateful_databases=("sqlite", "postgres"), api_sweep_databases=("sqlite", "postgres"))
 
 PROFILE = FULL if os.environ.get("M3_HARDENING_FULL") == "1" else SHORT

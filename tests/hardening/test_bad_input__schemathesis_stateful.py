@@ -23,7 +23,9 @@ from tests.integration.api_support import api, case_in  # noqa: F401  (fixture)
 pytestmark = pytest.mark.hardening
 
 
-def test_bad_input__stateful_call_sequences_never_answer_5xx(api, figures):  # noqa: F811
+@pytest.mark.parametrize("engine", [k if k == "sqlite" else pytest.param(k, marks=pytest.mark.postgres)
+                                    for k in PROFILE.stateful_databases], indirect=True)
+def test_bad_input__stateful_call_sequences_never_answer_5xx(engine, api, figures):  # noqa: F811
     with api.engine.begin() as conn:
         for _ in range(3):
             f.ready_case(conn)
@@ -59,5 +61,7 @@ def test_bad_input__stateful_call_sequences_never_answer_5xx(api, figures):  # n
             f"{dict(sorted(seen.items()))}")
     assert calls >= PROFILE.stateful_examples
     assert not [k for k in seen if k[1] >= 500]
-    # The sequences got past the listing: real cases were read and written.
-    assert sum(n for (m, s), n in seen.items() if s == 200 and m != "GET") + seen[("GET", 200)] > calls // 4
+    # The sequences got past the listing: real cases were read, and writes reached the domain
+    # (accepted, or refused by the lifecycle, a guard or a validation), not only the checks in front.
+    assert seen[("GET", 200)] >= 1
+    assert sum(n for (m, s), n in seen.items() if m != "GET" and s in (200, 409, 422)) >= 1, seen

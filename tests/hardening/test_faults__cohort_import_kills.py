@@ -136,7 +136,6 @@ def _kill_at_random(zygote, args, env, delay: float) -> tuple[int, str]:
     except ProcessLookupError:
         pass
     code = zygote.wait()
-    logscan.register_file(f"killed m3 {args[0]} stderr", err)
     return code, err.read_text(errors="replace")
 
 

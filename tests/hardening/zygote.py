@@ -92,6 +92,9 @@ class Zygote:
     def start(self, args: list[str], env: dict[str, str]) -> tuple[int, Path, Path]:
         self.n += 1
         out, err = self.workdir / f"run-{self.n}.out", self.workdir / f"run-{self.n}.err"
+        from tests.hardening import logscan
+
+        logscan.register_file(f"m3 {args[0] if args else ''} stderr (forked run {self.n})", err)
         self.proc.stdin.write(json.dumps({"args": [str(a) for a in args], "env": env, "out": str(out),
                                           "err": str(err)}) + "\n")
         self.proc.stdin.flush()

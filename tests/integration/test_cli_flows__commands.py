@@ -30,7 +30,7 @@ def test_cli__cohort_json_dry_run_then_real_run(engine, monkeypatch):
         "client_id": cl, "contract_ids": [k], "late": False, "advisor": "Claire Martin", "priority": 11,
         "due_date": "2026-04-15"}
     assert case["priority_parts"] == {"family": 10, "kind": 0, "premium": 1} and case["cohort_month"] == "2026-04"
-    assert case["case_id"] is None and "ran in-process (no Prefect server configured)" in res.stderr
+    assert case["case_id"] is None and "exécuté dans ce processus (aucun serveur Prefect configuré)" in res.stderr
     res = cli.invoke(app, ["cohort", "--month", "2026-04", "--today", "2026-04-01"])
     assert res.exit_code == 0 and "1 dossiers créés" in res.stdout
     for cmd in ("escalate", "remind"):

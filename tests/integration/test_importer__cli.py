@@ -12,7 +12,10 @@ def test_cli_import__counts_rejections_file_and_exit_codes(m3, tmp_path):
     assert "ligne 3, colonne effective_date" in result.output
     assert "conseiller créé : Paul Martin" in result.output
     rejects = (tmp_path / "book.rejets.csv").read_text(encoding="utf-8").splitlines()
-    assert rejects[0] == "ligne;colonne;motif" and rejects[1].startswith("3;effective_date;")
+    assert rejects[0].startswith("ligne;colonne;motif;contract_id;client_id;") and rejects[1].startswith("3;effective_date;")
+    assert rejects[1].endswith(";K2;C1;particulier;Dupont;Marie;;12 rue de la Corniche;13007;Marseille;06 12 34 56 78;"
+                               "marie.dupont@example.fr;marié(e);salariée;;;;;;;Corniche;Paul Martin;Paul Martin;IARD;"
+                               "Auto;31/02/2024;612,40;active")  # the row as the file held it, to correct there
     again = m3("import", str(path))
     assert "importées 0 · mises à jour 0 · inchangées 1 · rejetées 1" in again.output
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from store.csv_source import SourceError
+from store.csv_source import CsvSource, SourceError
 from store.importer import import_file
 from tests.conftest import _truncate
 from tests.import_csv import row, write_csv
@@ -47,10 +47,30 @@ def test_importer__worker_process_gives_the_same_rows_counts_and_rejections(engi
     assert (again.read, again.imported, again.clients_created) == (forked.read, 0, 0) and again.unchanged > 40
 
 
-def test_importer__a_read_error_in_the_worker_stops_the_import(engine, tmp_path):
+def test_importer__a_read_error_in_the_worker_stops_the_import(engine, tmp_path, monkeypatch):
     path = write_csv(tmp_path / "book.csv", [row(contract_id=f"K{i}") for i in range(10)])
-    with path.open("ab") as fh:  # a runaway quote longer than a field may be
-        fh.write(b'K99;"' + b"x" * (2 << 20) + b"\r\n")
-    with pytest.raises(SourceError, match="CSV illisible"):
+    rows = CsvSource.rows
+
+    def failing(self):  # the disk fails after 9 rows (what rows() makes of an OSError)
+        for n, item in enumerate(rows(self)):
+            if n == 9:
+                raise SourceError("fichier illisible : [Errno 5] Input/output error")
+            yield item
+
+    monkeypatch.setattr(CsvSource, "rows", failing)  # before the fork: the worker has it too
+    with pytest.raises(SourceError, match="Input/output error"):
         import_file(engine, path, batch_rows=4, parallel=True)
     assert len(_dump(engine)[1]) == 8  # the whole batches before it are written
+
+
+def test_importer__a_runaway_quote_in_the_worker_rejects_its_row_and_reading_goes_on(engine, tmp_path):
+    rows = [row(contract_id=f"K{i}", client_id=f"C{i}", city="Marseille") for i in range(10)]
+    path = write_csv(tmp_path / "book.csv", rows)
+    line_6 = b"K4;C4;particulier;Dupont;Marie;;12 rue de la Corniche;13007;Marseille"
+    path.write_bytes(path.read_bytes().replace(line_6, line_6.replace(b"Marseille", b'"Marseille'), 1))
+    with path.open("ab") as fh:  # a quote opened and never closed on line 6; then a field longer than any line
+        fh.write(b'K99;"' + b"x" * (2 << 20) + b"\r\n" + ";".join(row(contract_id="K100").values()).encode() + b"\r\n")
+    s = import_file(engine, path, batch_rows=4, parallel=True)
+    assert [(r.line, r.column) for r in s.rejections] == [(6, "-"), (12, "-")]
+    assert "guillemet non fermé" in s.rejections[0].reason and "trop longue" in s.rejections[1].reason
+    assert sorted(k.id for k in _dump(engine)[1]) == sorted([f"K{i}" for i in range(10) if i != 4] + ["K100"])
