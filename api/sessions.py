@@ -38,6 +38,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from config import generated_secret
 from config.settings import Settings
 
 DEV_SECRET = "change-me-in-production"  # the built-in development value: refused unless M3_DEV=1
@@ -68,36 +69,10 @@ def session_secret(settings: Settings) -> str:
 
 
 def _secret_file(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(20):
-        existing = _read(path)
-        if existing:
-            return existing
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(tmp, path)  # atomic: exactly one process creates the name
-            except FileExistsError:
-                pass  # another process won: read its secret
-        finally:
-            tmp.unlink(missing_ok=True)
-    existing = _read(path)
-    if not existing:
+    secret = generated_secret.read_or_create(path)
+    if not secret:
         raise SessionSecretError(f"secret de session illisible : {path}")
-    return existing
-
-
-def _read(path: Path) -> str | None:
-    try:
-        text = path.read_text().strip()
-    except FileNotFoundError:
-        return None
-    return text or None
+    return secret
 
 
 def fingerprint(credential_hash: str | None) -> str:

@@ -232,6 +232,12 @@ def seed(engine: Engine, n_cases: int, seed_value: int = 8, extra_columns=None) 
         for table, rows in ((REQUIREMENT, _dedupe(reqs)), (ATTEMPT, attempts), (APPOINTMENT, appts),
                             (OUTCOME, outcomes), (ACTION, actions)):
             _write(conn, table, rows)
+        try:  # each case's document counts, as the cohort writes them (migration 0010)
+            from store import completeness
+        except ImportError:
+            completeness = None
+        if completeness is not None:
+            completeness.refresh_all(conn)
         if engine.dialect.name == "postgresql":
             from sqlalchemy import text
             conn.execute(text("SELECT setval(pg_get_serial_sequence('followup_case', 'id'), :n)"), {"n": n_cases})

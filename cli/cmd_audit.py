@@ -25,11 +25,11 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def verify() -> None:
-    """Vérifier le journal d'audit de chaque dossier ; code de sortie 1 si un enregistrement a été modifié.
+    """Vérifier le journal d'audit de chaque dossier ; code de sortie 1 en cas d'atteinte.
 
-    Un enregistrement modifié, supprimé ou déplacé est une atteinte. L'empreinte globale affichée
-    est à conserver ailleurs (email signé, stockage non modifiable) : seule une comparaison avec
-    elle révèle la réécriture d'une chaîne entière avec son dossier.
+    Une atteinte : un enregistrement modifié, supprimé ou déplacé.
+    Conservez ailleurs l'empreinte globale affichée (email signé, stockage non modifiable) :
+    seule la comparaison avec elle révèle la réécriture d'une chaîne entière avec son dossier.
     """
     engine = get_engine()
     with engine.connect() as conn:

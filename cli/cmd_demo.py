@@ -23,8 +23,7 @@ def demo_data(
 ) -> None:
     """Écrire un portefeuille fictif au format de l'export du CRM, pour la démonstration et les essais.
 
-    Les deux agences, une dizaine de conseillers, tous les types de clients et toutes les familles
-    de contrats, et quelques défauts du CRM.
+    Les deux agences, une dizaine de conseillers, tous les types de clients et de contrats, quelques défauts du CRM.
     L'export du CRM ne contient pas l'état des pièces : après l'import, toutes les pièces manquent.
     """
     if encoding.lower().replace("-", "") not in ("utf8", "cp1252", "windows1252"):

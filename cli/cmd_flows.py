@@ -67,8 +67,8 @@ def cohort(
     """Ouvrir les dossiers M+3 dus : un par client dont des contrats ont pris effet trois mois plus tôt.
 
     Un dossier par client ayant des contrats échus dans le mois, avec le rattrapage du mois précédent.
-    Les nouveaux contrats d'un client déjà suivi rejoignent son dossier ouvert, ou sont listés comme
-    écartés, avec le motif. Une deuxième exécution n'ouvre rien de plus.
+    Un nouveau contrat d'un client déjà suivi rejoint son dossier ouvert, ou il est écarté avec le motif.
+    Une deuxième exécution n'ouvre rien de plus.
     """
     from flows.runner import run
 
@@ -119,8 +119,8 @@ def worker(port: int = typer.Option(None, help="Port du serveur Prefect local, q
                                                "(par défaut : M3_PREFECT_PORT, 4200)")) -> None:
     """Lancer les traitements planifiés (cohorte, relances et rappels, envoi), heure de Paris.
 
-    Sans serveur Prefect configuré, démarre un serveur Prefect local sur SQLite dans le répertoire
-    des données. Ctrl-C arrête tout.
+    Sans serveur Prefect configuré, un serveur Prefect local démarre (SQLite, dans le répertoire des données).
+    Ctrl-C arrête tout.
     """
     from config import get_settings
     from flows.worker import main

@@ -44,7 +44,8 @@ class _Rejects:
         elif self.count == CONSOLE_REJECTIONS + 1:
             typer.echo(f"… (les suivantes sont dans {self.path})", err=True)
         if self._writer is None:  # created on the first rejection only
-            self._fh = self.path.open("w", encoding="utf-8", newline="")
+            # backslashreplace: a value no encoding can write (a lone surrogate) shows as \udcff
+            self._fh = self.path.open("w", encoding="utf-8", errors="backslashreplace", newline="")
             self._writer = csv.writer(self._fh, delimiter=";")
             self._writer.writerow(["ligne", "colonne", "motif", *COLUMNS, *OPTIONAL_COLUMNS])
         self._writer.writerow([r.line, r.column, r.reason, *r.content])
@@ -56,15 +57,19 @@ class _Rejects:
 
 @app.command("import")
 def import_command(
-    file: Path = typer.Argument(..., help="The CRM export (CSV, UTF-8 or Windows-1252, ',' or ';')"),
-    rejects: Path | None = typer.Option(None, "--rejects", help="Where to write rejected rows "
-                                        "(default: FILE.rejets.csv next to the file)"),
-    today: str | None = typer.Option(None, "--today", help="Date of the audit records written on open cases, "
-                                                           "YYYY-MM-DD (default: now)"),
+    file: Path = typer.Argument(..., metavar="FICHIER",
+                                help="L'export du CRM (CSV, UTF-8 ou Windows-1252, séparateur ',' ou ';')"),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Où écrire les lignes rejetées "
+                                        "(par défaut : FICHIER.rejets.csv, à côté du fichier)"),
+    today: str | None = typer.Option(None, "--today", help="Date des enregistrements d'audit écrits sur les dossiers "
+                                                           "en cours, AAAA-MM-JJ (par défaut : maintenant)"),
 ) -> None:
-    """Import the CRM contract export: upsert clients and contracts, report rejected rows and
-    conflicts with corrections made in Suivi M+3; changes to clients with an open case are
-    audited on the case (system:import)."""
+    """Importer l'export des contrats du CRM : clients et contrats créés ou mis à jour, lignes rejetées listées.
+
+    Les conflits avec les corrections faites dans Suivi M+3 sont listés.
+    Les changements d'un client qui a un dossier en cours sont tracés dans son journal d'audit (system:import).
+    Code de sortie 2 si le fichier est illisible, 1 si la base de données interrompt l'import.
+    """
     from flows.clock import resolve
 
     try:

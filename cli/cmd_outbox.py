@@ -21,7 +21,7 @@ def _when(value: datetime | None) -> str:
     return "" if value is None else f"{value.astimezone(PARIS):%d/%m/%Y %H:%M}"
 
 
-outbox_app = typer.Typer(help="The notification outbox: what is queued, sent, failed; retry a failed row.")
+outbox_app = typer.Typer(help="File d'envoi des notifications : en attente, envoyées, en échec ; réessayer un échec.")
 app.add_typer(outbox_app, name="outbox")
 
 _RETRY_REFUSED = {"unknown": "notification {id} inconnue", "not_failed": "la notification {id} n'est pas en échec ({status})"}
@@ -30,17 +30,20 @@ _RETRY_REFUSED = {"unknown": "notification {id} inconnue", "not_failed": "la not
 @outbox_app.callback(invoke_without_command=True)
 def show_outbox(
     ctx: typer.Context,
-    status: str | None = typer.Option(None, help="Only rows of this status: " + ", ".join(STATUSES)),
-    limit: int = typer.Option(20, help="How many of the latest rows to list"),
+    status: str | None = typer.Option(None, help="Seulement les notifications de ce statut : " + ", ".join(STATUSES)),
+    limit: int = typer.Option(20, help="Le nombre de notifications récentes à lister"),
     requeue_failed: bool = typer.Option(False, "--requeue-failed",
-                                        help="Put failed rows back in the queue (after fixing the cause)"),
+                                        help="Remettre en file les notifications en échec (une fois la cause corrigée)"),
 ) -> None:
-    """Show the notification outbox: counts by status and kind, then the latest rows, each failed,
-    cancelled or retried one with its reason. `m3 outbox retry ID` puts one failed row back."""
+    """Montrer la file d'envoi : le nombre de notifications par statut et par type, puis les plus récentes.
+
+    Chaque notification en échec, annulée ou à réessayer est donnée avec son motif.
+    « m3 outbox retry ID » remet une notification en échec dans la file.
+    """
     if ctx.invoked_subcommand:
         return
     if status and status not in STATUSES:
-        raise typer.BadParameter(f"status: one of {', '.join(STATUSES)}")
+        raise typer.BadParameter(f"statut attendu parmi {', '.join(STATUSES)}", param_hint="'--status'")
     engine = get_engine()
     console = Console()
     if requeue_failed:
@@ -51,7 +54,7 @@ def show_outbox(
         counts = outbox.counts(conn)
         rows = outbox.latest(conn, status, limit)
     kinds = sorted({k for _, k in counts})
-    t = Table(title="Outbox — notifications par statut")
+    t = Table(title="File d'envoi — notifications par statut")
     t.add_column("type")
     for s in STATUSES:
         t.add_column(s, justify="right")
@@ -86,11 +89,13 @@ def _shown(recipient: str | None) -> str:
 
 
 @outbox_app.command("retry")
-def retry(notification_id: int = typer.Argument(..., metavar="ID", help="The failed notification's id")) -> None:
-    """Put one failed notification back in the queue, with a fresh attempt count.
+def retry(notification_id: int = typer.Argument(..., metavar="ID", help="Le numéro de la notification en échec")
+          ) -> None:
+    """Remettre une notification en échec dans la file, avec un nouveau compte d'essais.
 
-    A client's message goes to the client's current address: correct the client record first
-    (PATCH /cases/{id}/client). Refused while that address still cannot be used."""
+    Un message au client part à son adresse actuelle : corrigez d'abord la fiche du client
+    (PATCH /cases/{id}/client). Refusé tant que cette adresse reste inutilisable.
+    """
     engine = get_engine()
     with engine.begin() as conn:
         reason = outbox.retry(conn, notification_id, datetime.now(timezone.utc))
@@ -111,13 +116,14 @@ def retry(notification_id: int = typer.Argument(..., metavar="ID", help="The fai
 @app.command("send")
 def send(
     today: str | None = typer.Option(None, envvar="M3_TODAY", callback=_check_date,
-                                     help="Deliver as of this day (YYYY-MM-DD), everything due by its end; "
-                                          "default: M3_TODAY (the simulated date), else now"),
-    limit: int | None = typer.Option(None, help="At most this many notifications"),
+                                     help="Envoyer à cette date (AAAA-MM-JJ) tout ce qui est dû avant la fin du jour ; "
+                                          "par défaut : M3_TODAY (la date simulée), sinon maintenant"),
+    limit: int | None = typer.Option(None, help="Au plus ce nombre de notifications"),
 ) -> None:
-    """Deliver the pending notifications: emails over SMTP, letters as PDFs in the print folder.
+    """Envoyer les notifications en attente : les emails par SMTP, les courriers en PDF à imprimer.
 
-    The m3-delivery deployment (`m3 worker`) runs the same delivery every few minutes."""
+    Le déploiement m3-delivery (`m3 worker`) fait le même envoi toutes les quelques minutes.
+    """
     from flows.delivery import run_delivery
 
     settings = get_settings()

@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fpdf import FPDF
-
 from notifications import fr
-from notifications.letter_pdf import _LATIN1, BLUE, _font_files
+from notifications.letter_pdf import BLUE, AgencyPdf
 from states.calendar import PARIS
 
 FAMILY_ORDER = ("IARD", "Santé", "Prévoyance", "Épargne")
@@ -25,24 +23,10 @@ _YES_NO = {True: "oui", False: "non", None: "à demander"}
 _HOUSING = {"owner": "propriétaire", "tenant": "locataire", "hosted": "hébergé"}
 
 
-class _Pdf(FPDF):
+class _Pdf(AgencyPdf):
     def __init__(self, legal: str) -> None:
-        super().__init__(format="A4", unit="mm")
+        super().__init__(bottom_margin=30)
         self.legal = legal
-        fonts = _font_files()
-        if fonts:
-            self.add_font("Body", "", str(fonts[0]))
-            self.add_font("Body", "B", str(fonts[1]))
-            self.family_name, self.unicode = "Body", True
-        else:
-            self.family_name, self.unicode = "Helvetica", False
-        self.set_margins(20, 15, 20)
-        self.set_auto_page_break(True, margin=30)
-
-    def t(self, text: str) -> str:
-        if self.unicode:
-            return text
-        return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
 
     def footer(self) -> None:
         self.set_y(-26)

@@ -43,10 +43,12 @@ def _font_files() -> tuple[Path, Path] | None:
     return None
 
 
-class _Pdf(FPDF):
-    def __init__(self, letter: Letter) -> None:
+class AgencyPdf(FPDF):
+    """An A4 page of the agency's documents (letters, the bilan): the Unicode font when the machine
+    has one, else core Helvetica with the text folded to Latin-1 (`t`)."""
+
+    def __init__(self, bottom_margin: float) -> None:
         super().__init__(format="A4", unit="mm")
-        self.letter = letter
         fonts = _font_files()
         if fonts:
             self.add_font("Body", "", str(fonts[0]))
@@ -55,12 +57,18 @@ class _Pdf(FPDF):
         else:
             self.family_name, self.unicode = "Helvetica", False
         self.set_margins(20, 15, 20)
-        self.set_auto_page_break(True, margin=28)
+        self.set_auto_page_break(True, margin=bottom_margin)
 
     def t(self, text: str) -> str:
         if self.unicode:
             return text
         return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+
+class _Pdf(AgencyPdf):
+    def __init__(self, letter: Letter) -> None:
+        super().__init__(bottom_margin=28)
+        self.letter = letter
 
     def footer(self) -> None:
         self.set_y(-24)

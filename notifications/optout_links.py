@@ -20,6 +20,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from config import generated_secret
+
 from itsdangerous import BadSignature, URLSafeSerializer
 
 SALT = "m3-optout-v1"
@@ -44,32 +46,8 @@ def secret(settings=None) -> str:
     return _secret_file(Path(settings.data_dir) / SECRET_FILE)
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text().strip() or None
-    except FileNotFoundError:
-        return None
-
-
 def _secret_file(path: Path) -> str:
-    existing = _read(path)
-    if existing:
-        return existing
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)  # atomic: exactly one process creates the name
-        except FileExistsError:
-            pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    value = _read(path)
+    value = generated_secret.read_or_create(path)
     if not value:
         raise RuntimeError(f"secret des liens de désinscription illisible : {path}")
     return value

@@ -86,9 +86,10 @@ _LIMITED = itemgetter(*(i for i, _, _ in _MAX_LEN_I))
 _LIMITS = tuple(limit for _, limit, _ in _MAX_LEN_I)
 _OPTIONAL_LIMIT = LIMITS[OPTIONAL_COLUMNS[0]]
 # Plausible effective dates: no contract of the agency's book predates 1900, and none is signed
-# to take effect more than two years ahead; outside, the date is a typo (0001, 9999, 2206).
+# to take effect years ahead. The typos this catches (0001, 9999, 2206, 3026) are decades away,
+# while a real date rejected costs a client's follow-up: so a generous five years ahead.
 EARLIEST_EFFECTIVE = date(1900, 1, 1)
-LATEST_EFFECTIVE_YEARS = 10
+LATEST_EFFECTIVE_YEARS = 5
 HEADCOUNT_MAX = 10_000_000  # the API's bound (api/schemas.py); more is not a headcount
 TURNOVER_MAX = 10**12  # Numeric(14, 2)
 _WIDTH = len(COLUMNS)

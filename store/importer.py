@@ -31,7 +31,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DataError, DBAPIError
 
 from store.advisor_directory import AdvisorDirectory, name_key
-from store.csv_source import CsvSource
+from store.csv_source import COLUMNS, CsvSource, kept
 from store.bulk_upsert import StoredHashes, Upsert
 from store.import_corrections import CaseMove, Conflict, Reconciler
 from store.import_prepare import Batch, prepared_batches
@@ -157,6 +157,7 @@ class _Importer:
                  now: datetime | None = None, optional: tuple[str, ...] = ()):
         self.engine, self.summary, self.keep, self.on_reject = engine, summary, keep, on_reject
         self.client_columns = client_columns(optional)
+        self.optional = optional
         with engine.connect() as conn:
             self.agencies = dict(conn.execute(select(Agency.id, Agency.name)).all())
             self.with_cases = completeness.any_case(conn)  # none (a first import): no counts to keep
@@ -219,11 +220,19 @@ class _Importer:
             del reconciler.conflicts[mark[0]:], reconciler.moves[mark[1]:]
             reconciler.cases_audited = mark[2]
             if len(rows) == 1:
-                self.reject(rows[0][9], "-", unstorable_reason(exc), ())
+                self.reject(rows[0][9], "-", unstorable_reason(exc), self._as_exported(rows[0]))
                 return
             half = len(rows) // 2
             self.write(rows[:half])
             self.write(rows[half:])
+
+    def _as_exported(self, r: tuple) -> list[str]:
+        """A prepared row back in the export's columns, for the rejects file (its values as
+        prepared: a valid phone in E.164, codes in their canonical spelling)."""
+        values = {**dict(zip(self.client_columns, r[4])), **dict(zip(_CONTRACT_COLUMNS, r[5]))}
+        values.update(contract_id=r[1], client_id=r[0], client_kind=values["kind"], agency=r[8], advisor=r[6],
+                      seller=r[7], effective_date=str(values["effective_date"]))
+        return kept("" if values.get(c) is None else str(values[c]) for c in (*COLUMNS, *self.optional))
 
     def _write(self, rows: list[tuple]) -> None:
         s = self.summary

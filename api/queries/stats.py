@@ -36,19 +36,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Date, and_, case, cast, func, literal_column, select
 
-from states import requirements
 from states.calendar import PARIS
-from states.records import ClientKind, ContractRecord, Family
+from states.records import ActionKind, ActionStatus, OutcomeKind
 from store.lateness import late_clause
-from store.snapshot import ACTION, ADVISOR, CASE, CASE_CONTRACT, CLIENT, CONTRACT, OUTCOME, REQUIREMENT
+from store.snapshot import ACTION, ADVISOR, CASE, CONTRACT, OUTCOME
 
 _PARIS = PARIS  # states.calendar: the one place
-_SATISFIED = ("received", "validated", "waived")  # states.requirements.RequirementItem.satisfied
 KEYS = (CASE.c.cohort_month, CASE.c.agency_id, CASE.c.assigned_advisor_id)
 
 
@@ -89,34 +86,26 @@ class _Group:
 
     def __init__(self) -> None:
         self.by_state: Counter = Counter()
-        self.n = Counter()  # cases, reached, on_time, caught_up, late, bilans, known_before, before, after
+        # cases, reached, on_time, caught_up, late, bilans, known_before, before, after, documents
+        # required and satisfied; the devis proposed, sent, signed, refused.
+        self.n: Counter = Counter()
         self.outcomes: Counter = Counter()
-        self.actions: Counter = Counter()  # (kind, status, devis_status) -> n
-        self.satisfied = self.required = 0
+        self.action_kinds: Counter = Counter()
+        self.action_statuses: Counter = Counter()
 
     def add(self, other: "_Group") -> None:
-        self.by_state.update(other.by_state)
-        self.n.update(other.n)
-        self.outcomes.update(other.outcomes)
-        self.actions.update(other.actions)
-        self.satisfied += other.satisfied
-        self.required += other.required
+        for mine, theirs in ((self.by_state, other.by_state), (self.n, other.n), (self.outcomes, other.outcomes),
+                             (self.action_kinds, other.action_kinds),
+                             (self.action_statuses, other.action_statuses)):
+            mine.update(theirs)
 
 
 def compute(conn: Connection, f: StatsFilter, today: date | None = None) -> dict[str, Any]:
     conds = _case_ids(f)
     groups: dict[tuple, _Group] = defaultdict(_Group)
     _cases(conn, conds, today, groups)
-    for *key, kind, n in conn.execute(select(*KEYS, OUTCOME.c.kind, func.count())
-                                      .select_from(OUTCOME.join(CASE, CASE.c.id == OUTCOME.c.case_id))
-                                      .where(*conds).group_by(*KEYS, OUTCOME.c.kind)):
-        groups[tuple(key)].outcomes[kind] += n
-    for *key, kind, status, devis, n in conn.execute(
-            select(*KEYS, ACTION.c.kind, ACTION.c.status, ACTION.c.devis_status, func.count())
-            .select_from(ACTION.join(CASE, CASE.c.id == ACTION.c.case_id))
-            .where(*conds).group_by(*KEYS, ACTION.c.kind, ACTION.c.status, ACTION.c.devis_status)):
-        groups[tuple(key)].actions[(kind, status, devis)] += n
-    _documents(conn, conds, groups)
+    _outcomes(conn, conds, groups)
+    _actions(conn, conds, groups)
     names = dict(conn.execute(select(ADVISOR.c.id, ADVISOR.c.name)).all())
     total = _Group()
     rows = []
@@ -128,9 +117,16 @@ def compute(conn: Connection, f: StatsFilter, today: date | None = None) -> dict
     return {"totals": {**_figures(total), **_lateness(total, today)}, "groups": rows}
 
 
+def _rows(conn: Connection, stmt):
+    """(group key, the row's other values by name) of a statement whose first columns are KEYS."""
+    for r in conn.execute(stmt):
+        m = r._mapping
+        yield (r[0], r[1], r[2]), {k: m[k] for k in list(m.keys())[3:]}
+
+
 def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> None:
-    """Cases per group and state, with the counts of reached, on time, rattrapés, late, bilans
-    and multi-equipment before and after."""
+    """Cases per group and state, with the counts of reached, on time, rattrapés, late, bilans,
+    multi-equipment before and after, and the documents required and satisfied."""
     day, exact = _paris_day(conn)
     with_bilan = CASE.c.bilan_at.is_not(None)
     # Clients with active contracts of two families or more now (the rate "after"), among the
@@ -148,14 +144,16 @@ def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> N
         _count(and_(with_bilan, CASE.c.families_before.is_not(None))).label("known_before"),
         _count(and_(with_bilan, CASE.c.families_before >= 2)).label("before"),
         _count(and_(with_bilan, CASE.c.client_id.in_(multi))).label("after"),
+        func.sum(CASE.c.documents_required).label("documents_required"),
+        func.sum(CASE.c.documents_satisfied).label("documents_satisfied"),
     ]
     if today is not None:
         columns.append(_count(late_clause(today)).label("late"))
-    for r in conn.execute(select(*KEYS, CASE.c.state, *columns).where(*conds).group_by(*KEYS, CASE.c.state)):
-        g = groups[(r.cohort_month, r.agency_id, r.assigned_advisor_id)]
-        g.by_state[r.state] += r.cases
-        g.n.update({k: r._mapping[k] or 0 for k in r._mapping.keys() if k not in ("cohort_month", "agency_id",
-                                                                                 "assigned_advisor_id", "state")})
+    for key, values in _rows(conn, select(*KEYS, CASE.c.state, *columns).where(*conds)
+                             .group_by(*KEYS, CASE.c.state)):
+        g = groups[key]
+        g.by_state[values.pop("state")] += values["cases"]
+        g.n.update({k: v or 0 for k, v in values.items()})
     if conn.dialect.name != "postgresql":  # the few reached between 22:00 and 23:00 UTC: in Python
         for r in conn.execute(select(*KEYS, CASE.c.reached_at, CASE.c.window_start, CASE.c.window_end)
                               .where(*conds, reached, ~exact)):
@@ -163,30 +161,55 @@ def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> N
                 groups[(r.cohort_month, r.agency_id, r.assigned_advisor_id)].n["on_time"] += 1
 
 
-@lru_cache(maxsize=4096)
-def _required(product: str, kind: str) -> frozenset[str]:
-    """The codes a contract of this product requires from a client of this kind (states.requirements)."""
-    contract = ContractRecord("", Family.IARD, product, date.min, True, None)  # only the product is read
-    return frozenset(code for code, _ in requirements.required_codes(contract, ClientKind(kind)))
+_OUTCOME_KINDS = [k.value for k in OutcomeKind]
+_ACTION_KINDS = [k.value for k in ActionKind]
+_ACTION_STATUSES = [s.value for s in ActionStatus]
 
 
-def _documents(conn: Connection, conds: list, groups: dict) -> None:
-    """Required: the checklist's length per contract, from (product, kind); satisfied: the
-    requirement rows received, validated or waived whose code the checklist asks for."""
-    links = (CASE.join(CASE_CONTRACT, CASE_CONTRACT.c.case_id == CASE.c.id)
-             .join(CONTRACT, CONTRACT.c.id == CASE_CONTRACT.c.contract_id)
-             .join(CLIENT, CLIENT.c.id == CASE.c.client_id))
-    for *key, product, kind, n in conn.execute(
-            select(*KEYS, CONTRACT.c.product, CLIENT.c.kind, func.count()).select_from(links)
-            .where(*conds).group_by(*KEYS, CONTRACT.c.product, CLIENT.c.kind)):
-        groups[tuple(key)].required += n * len(_required(product, kind))
-    with_reqs = links.join(REQUIREMENT, REQUIREMENT.c.contract_id == CONTRACT.c.id)
-    for *key, product, kind, code, n in conn.execute(
-            select(*KEYS, CONTRACT.c.product, CLIENT.c.kind, REQUIREMENT.c.code, func.count()).select_from(with_reqs)
-            .where(*conds, REQUIREMENT.c.status.in_(_SATISFIED))
-            .group_by(*KEYS, CONTRACT.c.product, CLIENT.c.kind, REQUIREMENT.c.code)):
-        if code in _required(product, kind):
-            groups[tuple(key)].satisfied += n
+def _outcomes(conn: Connection, conds: list, groups: dict) -> None:
+    """Bilan outcomes per kind: one column per kind of the list, in one pass."""
+    kind = OUTCOME.c.kind
+    joined = CASE.join(OUTCOME, OUTCOME.c.case_id == CASE.c.id)
+    columns = [_count(kind == k).label(k) for k in _OUTCOME_KINDS] + [_count(kind.not_in(_OUTCOME_KINDS)).label("_other")]
+    other = False
+    for key, values in _rows(conn, select(*KEYS, *columns).select_from(joined).where(*conds).group_by(*KEYS)):
+        other = other or bool(values.pop("_other"))
+        groups[key].outcomes.update({k: v for k, v in values.items() if v})
+    if other:  # a kind outside the list (none is written today): counted as it is
+        for *key, k, n in conn.execute(select(*KEYS, kind, func.count()).select_from(joined)
+                                       .where(*conds, kind.not_in(_OUTCOME_KINDS)).group_by(*KEYS, kind)):
+            groups[tuple(key)].outcomes[k] += n
+
+
+def _actions(conn: Connection, conds: list, groups: dict) -> None:
+    """Actions per kind and per status, and the devis' way from proposed to signed, in one pass."""
+    kind, status = ACTION.c.kind, ACTION.c.status
+    devis = func.coalesce(ACTION.c.devis_status, "propose")
+    is_devis = kind == "devis"
+    joined = CASE.join(ACTION, ACTION.c.case_id == CASE.c.id)
+    columns = ([_count(kind == k).label(f"k_{k}") for k in _ACTION_KINDS]
+               + [_count(status == s).label(f"s_{s}") for s in _ACTION_STATUSES] + [
+        # proposed: not cancelled while only proposed; sent: envoyé, then signé or refusé.
+        _count(and_(is_devis, ~and_(status == "cancelled", devis == "propose"))).label("devis_proposed"),
+        _count(and_(is_devis, devis.in_(("envoye", "signe", "refuse")))).label("devis_sent"),
+        _count(and_(is_devis, devis == "signe")).label("devis_signed"),
+        _count(and_(is_devis, devis == "refuse")).label("devis_refused"),
+        _count(kind.not_in(_ACTION_KINDS)).label("_other_kind"), _count(status.not_in(_ACTION_STATUSES)).label("_other_status"),
+    ])
+    other_kind = other_status = False
+    for key, values in _rows(conn, select(*KEYS, *columns).select_from(joined).where(*conds).group_by(*KEYS)):
+        other_kind = other_kind or bool(values.pop("_other_kind"))
+        other_status = other_status or bool(values.pop("_other_status"))
+        g = groups[key]
+        g.action_kinds.update({k[2:]: v for k, v in values.items() if k.startswith("k_") and v})
+        g.action_statuses.update({k[2:]: v for k, v in values.items() if k.startswith("s_") and v})
+        g.n.update({k: v for k, v in values.items() if k.startswith("devis_")})
+    for flag, col, known, counter in ((other_kind, kind, _ACTION_KINDS, "action_kinds"),
+                                      (other_status, status, _ACTION_STATUSES, "action_statuses")):
+        if flag:  # a value outside the lists (none is written today): counted as it is
+            for *key, v, n in conn.execute(select(*KEYS, col, func.count()).select_from(joined)
+                                           .where(*conds, col.not_in(known)).group_by(*KEYS, col)):
+                getattr(groups[tuple(key)], counter)[v] += n
 
 
 def _lateness(g: _Group, today: date | None) -> dict[str, Any]:
@@ -197,42 +220,29 @@ def _lateness(g: _Group, today: date | None) -> dict[str, Any]:
     return out
 
 
-def _conversion(actions: Counter, needs: int) -> dict[str, Any]:
+def _conversion(n: Counter, needs: int) -> dict[str, Any]:
     """proposal -> devis -> signed: devis actions proposed (not cancelled while only proposed),
     sent to the client (envoyé, then signé or refusé), signed; the needs they come from."""
-    proposed = sent = signed = refused = 0
-    for (kind, status, devis), n in actions.items():
-        d = devis or "propose"
-        if kind != "devis" or (status == "cancelled" and d == "propose"):
-            continue
-        proposed += n
-        if d in ("envoye", "signe", "refuse"):
-            sent += n
-            signed += n if d == "signe" else 0
-            refused += n if d == "refuse" else 0
-    return {"needs": needs, "proposed": proposed, "sent": sent, "signed": signed, "refused": refused,
+    proposed, sent, signed = n["devis_proposed"], n["devis_sent"], n["devis_signed"]
+    return {"needs": needs, "proposed": proposed, "sent": sent, "signed": signed, "refused": n["devis_refused"],
             "sent_rate": _rate(sent, proposed), "signed_rate": _rate(signed, sent),
             "conversion_rate": _rate(signed, proposed)}
 
 
 def _figures(g: _Group) -> dict[str, Any]:
     n = g.n
-    by_kind: Counter = Counter()
-    by_status: Counter = Counter()
-    for (kind, status, _), k in g.actions.items():
-        by_kind[kind] += k
-        by_status[status] += k
     return {
         "cases": n["cases"],
         "by_state": dict(sorted((s, k) for s, k in g.by_state.items() if k)),
         "reached": n["reached"], "reach_rate": _rate(n["reached"], n["cases"]),
         "on_time": n["on_time"], "on_time_rate": _rate(n["on_time"], n["reached"]),
-        "documents_satisfied": g.satisfied, "documents_required": g.required,
-        "documents_completeness": _rate(g.satisfied, g.required),
+        "documents_satisfied": n["documents_satisfied"], "documents_required": n["documents_required"],
+        "documents_completeness": _rate(n["documents_satisfied"], n["documents_required"]),
         "opportunities": g.outcomes.get("complementary_need", 0),
-        "outcomes": dict(sorted(g.outcomes.items())),
-        "actions": {"by_kind": dict(sorted(by_kind.items())), "by_status": dict(sorted(by_status.items()))},
-        "conversion": _conversion(g.actions, g.outcomes.get("complementary_need", 0)),
+        "outcomes": dict(sorted((k, v) for k, v in g.outcomes.items() if v)),
+        "actions": {"by_kind": dict(sorted((k, v) for k, v in g.action_kinds.items() if v)),
+                    "by_status": dict(sorted((k, v) for k, v in g.action_statuses.items() if v))},
+        "conversion": _conversion(n, g.outcomes.get("complementary_need", 0)),
         "bilans": n["bilans"],
         "multi_equipment_before": _rate(n["before"], n["known_before"]),
         "multi_equipment_after": _rate(n["after"], n["bilans"]),

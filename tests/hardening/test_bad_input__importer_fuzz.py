@@ -220,7 +220,8 @@ def _hole(kind: str, hole: int):
     return pytest.param(kind, marks=marks)
 
 
-@pytest.mark.parametrize("import_engine", [_hole("sqlite", 5), _hole("postgres", 5)], indirect=True)
+@pytest.mark.parametrize("import_engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
 def test_importer_fuzz__huge_fields_and_unbalanced_quotes_reject_only_their_row(import_engine, tmp_path):
     """Hole 5: a field past the csv limit, or an unbalanced quote, rejects its row (from its first
     line) and reading goes on; the good rows after it are imported."""
@@ -248,7 +249,8 @@ def test_importer_fuzz__huge_fields_and_unbalanced_quotes_reject_only_their_row(
     run()
 
 
-@pytest.mark.parametrize("import_engine", ["sqlite", _hole("postgres", 2)], indirect=True)
+@pytest.mark.parametrize("import_engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
 def test_importer_fuzz__nul_bytes_reject_only_their_row(import_engine, tmp_path):
     """Hole 2: a value that cannot be stored (a NUL byte, on PostgreSQL) rejects its row with its
     line and reason, never the batch. Where it can be stored (SQLite), the row is stored as is."""

@@ -68,7 +68,7 @@ def test_bad_input__markup_in_names_is_escaped_on_every_page(api, figures):  # n
             for script in tree.css("script"):
                 assert "alert" not in (script.text() or ""), (role, url)
             text = tree.body.text() if tree.body else ""
-            if "Pirate" in text:
+            if any(word in text for word in ("Pirate", "SARL", "Cassis")):  # some of the data is on this page
                 shown += 1
             if url.endswith(f"/dossiers/{case_id}"):  # the case page prints the name as typed, as text
                 assert MARKUP["last_name"] in text or "Pirate" not in text, (role, url)
