@@ -8,6 +8,7 @@ act: `allowed` for a refused event, `current_version` for a stale one, `unmet` f
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -158,6 +159,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(sa_exc.TimeoutError)
+    # Raised by the driver itself, not wrapped by SQLAlchemy: SQLite's BEGIN IMMEDIATE runs in the
+    # engine's "begin" event (store/db.py), so "database is locked" past the busy timeout arrives
+    # as a bare sqlite3.OperationalError (it answered 500 before).
+    @app.exception_handler(sqlite3.OperationalError)
     async def _database(request: Request, exc: Exception):
         # The database cannot be reached (down, restarting, locked past the busy timeout, pool
         # exhausted): the request never committed, so the client may send it again as is. One

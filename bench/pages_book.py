@@ -153,7 +153,8 @@ def seed(engine: Engine, n_cases: int, seed_value: int = 8, extra_columns=None) 
             reached_at = None
             if reached:
                 day = start + timedelta(days=rng.randrange(-2, 12))
-                hour = rng.choice([9, 10, 11, 14, 15, 16, 17, 23, 0])  # 23:xx / 00:xx: around UTC 22h
+                # A few late in the evening (23:xx, 00:xx in Paris: 21:xx to 23:xx UTC).
+                hour = rng.choice([9, 10, 11, 14, 15, 16, 17]) if rng.random() < 0.97 else rng.choice([23, 0])
                 reached_at = min(_ts(datetime.combine(day, time(hour, rng.randrange(60)), PARIS)), NOW)
             bilan = state in BILAN_STATES or closing == "complet"
             bilan_at = reached_at + timedelta(days=rng.randrange(0, 6)) if bilan and reached_at else None

@@ -20,8 +20,10 @@ The catalogue's completeness and the wrappers are tested (tests/unit/test_cli__f
 from __future__ import annotations
 
 import gettext
+import logging
 import os
 import re
+import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -52,7 +54,11 @@ def activate() -> None:
     if _active:
         return
     gettext.bindtextdomain(DOMAIN, LOCALE_DIR)
-    _wrap_typer()
+    try:
+        _wrap_typer()
+    except (AttributeError, ImportError):  # another typer than the pinned one: English then, never a crash
+        logging.getLogger(__name__).warning("typer's own messages stay in English (typer %s not supported)",
+                                            getattr(sys.modules.get("typer"), "__version__", "?"))
     _active = True
 
 

@@ -4,7 +4,8 @@ its schedule (every M3_DELIVERY_EVERY_MINUTES, 5 by default), so messages queued
 an SMTP outage happen on their own.
 
 The delivery itself is notifications.delivery.deliver_pending: claims, retries with backoff, a
-stable Message-ID. Two runs at once (a scheduled run and a person's `m3 send`, or several
+stable Message-ID. A message that cannot be sent fails alone and the run goes on, so neither
+`m3 send` nor the scheduled run ever stops on one row. Two runs at once (a scheduled run and a person's `m3 send`, or several
 workers) never send the same row twice: each row is claimed before it is sent.
 """
 from __future__ import annotations
@@ -53,4 +54,7 @@ def summary_markdown(summary: DeliverySummary, now: datetime) -> str:
              f"| annulés (opposition, sans adresse) | {summary.cancelled} |"]
     if summary.stopped:
         lines += ["", f"Envoi interrompu : {summary.stopped} (nouvel essai au prochain passage)."]
+    if summary.failed:  # each failed alone: the others left (notifications/delivery.py)
+        lines += ["", "Messages en échec : leur motif est dans `m3 outbox --status failed` ; la cause corrigée "
+                      "(la fiche du client pour une adresse), `m3 outbox retry ID` les remet en file."]
     return "\n".join(lines) + "\n"

@@ -418,7 +418,9 @@ Index("ix_case_agency_window", _CASE_T.c.agency_id, _CASE_T.c.window_end, _CASE_
 # The statistics' groups (month, advisor, state) in order: GROUP BY without sorting the agency's cases.
 Index("ix_case_agency_cohort", _CASE_T.c.agency_id, _CASE_T.c.cohort_month, _CASE_T.c.assigned_advisor_id,
       _CASE_T.c.state)
-Index("ix_case_advisor_state", _CASE_T.c.assigned_advisor_id, _CASE_T.c.state)
+# "Mes dossiers": an advisor's cases per state, in the list's order (priority, window's end).
+Index("ix_case_advisor_state", _CASE_T.c.assigned_advisor_id, _CASE_T.c.state, _CASE_T.c.priority.desc(),
+      _CASE_T.c.window_end, _CASE_T.c.id)
 Index("ix_appointment_status_at", Appointment.__table__.c.status, Appointment.__table__.c.at)
 # The client search: SQLite scans this narrow index (LIKE '%...%' cannot seek a B-tree);
 # PostgreSQL looks the words up in a trigram index (pg_trgm, created by migration 0010).

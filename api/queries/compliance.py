@@ -2,18 +2,18 @@
 
 Search follows api/queries/search.py (the one behaviour of every search box): case and accents
 ignored ("helene" finds Hélène), a phone however it is typed ("06 12 34 56 78"), a client,
-contract or case number. Numbers and phones are looked up in SQL; names are folded in Python
-over the clients' names only (a few columns per client: ~1 s for 600,000 clients, acceptable
-for a search compliance runs now and then; SQLite has no accent folding to push it down).
+contract or case number. All of it in SQL: names and phones on the client's folded keys
+(`client.search_name`, `client.search_phone`, kept by the write path and the import), which a
+trigram index serves on PostgreSQL and a narrow index scan on SQLite (docs/performance-pages.md).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
-from api.queries.search import Terms, fold
+from api.queries.search import Terms, national_digits
 from states.lifecycle import STATE_LABELS, State
 from states.people import client_display_name
 from store.snapshot import ADVISOR, CASE, CLIENT, CONTRACT
@@ -64,25 +64,24 @@ def search(conn: Connection, q: str | None, scope: str | None = None,
     # Numbers: a case number, a client or contract id (exact, any case).
     if raw.isdigit() and len(raw) <= 9:
         add(conn.execute(select(CASE.c.client_id).where(CASE.c.id == int(raw))).scalars())
-    upper = raw.upper()
-    add(conn.execute(select(CLIENT.c.id).where(func.upper(CLIENT.c.id) == upper)).scalars())
-    add(conn.execute(select(CONTRACT.c.client_id).where(func.upper(CONTRACT.c.id) == upper)).scalars())
-    # Phones: the whole number in E.164, or a run of its digits.
+    if terms.number_like:  # every client and contract number has a digit: a name is not looked for there
+        upper = raw.upper()
+        add(conn.execute(select(CLIENT.c.id).where(func.upper(CLIENT.c.id) == upper)).scalars())
+        add(conn.execute(select(CONTRACT.c.client_id).where(func.upper(CONTRACT.c.id) == upper)).scalars())
+    # Phones and names: the folded keys (the whole number, 6+ of its digits; every word of a name).
     if terms.phone:
-        add(conn.execute(select(CLIENT.c.id).where(CLIENT.c.phone == terms.phone).limit(limit + 1)).scalars())
-    elif len(terms.digits) >= 6:
-        tail = terms.digits.lstrip("0")
-        add(conn.execute(select(CLIENT.c.id).where(CLIENT.c.phone.like(f"%{tail}%")).limit(limit + 1)).scalars())
-    # Names, folded (a query of letters only).
-    if len(terms.text) >= 2 and not terms.digits:
-        words = terms.text.split()
-        for r in conn.execute(select(CLIENT.c.id, CLIENT.c.first_name, CLIENT.c.last_name, CLIENT.c.company_name,
-                                     CLIENT.c.email)):
-            full = fold(" ".join(x for x in (r.first_name, r.last_name, r.company_name) if x))
-            if all(w in full for w in words) or (r.email and terms.text == fold(r.email)):
-                add([r.id])
-                if len(found) > limit:
-                    break
+        add(conn.execute(select(CLIENT.c.id).where(CLIENT.c.search_phone == national_digits(terms.phone))
+                         .limit(limit + 1)).scalars())
+    elif len(terms.phone_digits) >= 6:
+        add(conn.execute(select(CLIENT.c.id).where(or_(*terms.phone_clauses()))
+                         .order_by(CLIENT.c.search_phone, CLIENT.c.id).limit(limit + 1)).scalars())
+    name = terms.name_clause()
+    if len(terms.text) >= 2 and not terms.digits and name is not None:
+        add(conn.execute(select(CLIENT.c.id).where(name).order_by(CLIENT.c.search_name, CLIENT.c.id)
+                         .limit(limit + 1)).scalars())
+        if "@" in raw:  # an email address, whole (any case)
+            add(conn.execute(select(CLIENT.c.id).where(func.lower(CLIENT.c.email) == raw.lower())
+                             .limit(limit + 1)).scalars())
     if not found:
         return [], False
     more = len(found) > limit

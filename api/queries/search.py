@@ -12,8 +12,8 @@ The rule: the query matches
 - a phone: the whole number (any spacing, +33 or 0), or 4+ of its digits in a row;
 - names: every word of the query is in the client's folded names (first, last, company), in
   any order ("hel" finds Hélène), unless the query is only a phone-like run of digits;
-- numbers: the case number exactly; a client or contract number exactly (any case), or a part
-  of it of 3+ characters with at least one digit ("2026-001" finds K-2026-001).
+- numbers (a query with a digit): the case number exactly; a client or contract number
+  exactly (any case), or a part of it of 3+ characters ("2026-001" finds K-2026-001).
 """
 from __future__ import annotations
 
@@ -64,9 +64,14 @@ class Terms:
         return not (self.digits and not self.text.strip("0123456789 +().-/"))
 
     @property
+    def number_like(self) -> bool:
+        """Numbers (case, client, contract) all have a digit: a query without one is not looked for in them."""
+        return any(c.isdigit() for c in self.text)
+
+    @property
     def number_part(self) -> bool:
         """Long enough, and with a digit, to be looked for inside client and contract numbers."""
-        return len(self.text) >= 3 and any(c.isdigit() for c in self.text)
+        return len(self.text) >= 3 and self.number_like
 
     def matches(self, *, names: list[str | None], phone: str | None, numbers: list[str]) -> bool:
         """`names`: the client's names (any order); `numbers`: the case, client and contract
@@ -77,7 +82,7 @@ class Terms:
         if len(self.phone_digits) >= 4 and self.phone_digits in nd:
             return True
         folded_numbers = [fold(n) for n in numbers if n]
-        if any(self.text == n for n in folded_numbers):
+        if self.number_like and any(self.text == n for n in folded_numbers):
             return True
         if self.number_part and any(self.text in n for n in folded_numbers if not n.isdigit()):
             return True
@@ -87,21 +92,29 @@ class Terms:
         return bool(full) and all(word in full for word in self.text.split())
 
     # ------------------------------------------------------------------ the same rule in SQL
-    def client_clauses(self, client=CLIENT) -> list:
-        """OR-terms over a client's stored keys: its phone and its names."""
+    def phone_clauses(self, client=CLIENT) -> list:
+        """OR-terms over a client's stored phone key: the whole number, or a run of its digits."""
         out = []
         if self.phone:
             out.append(client.c.search_phone == national_digits(self.phone))
         if len(self.phone_digits) >= 4:
             out.append(_contains(client.c.search_phone, self.phone_digits))
-        if self.names_apply:
-            words = self.text.split()
-            if words:
-                out.append(and_(*(_contains(client.c.search_name, w) for w in words)))
         return out
+
+    def name_clause(self, client=CLIENT):
+        """Every word in the client's stored name key; None when the query is not looked for in names."""
+        words = self.text.split() if self.names_apply else []
+        return and_(*(_contains(client.c.search_name, w) for w in words)) if words else None
+
+    def client_clauses(self, client=CLIENT) -> list:
+        """OR-terms over a client's stored keys: its phone and its names."""
+        name = self.name_clause(client)
+        return self.phone_clauses(client) + ([name] if name is not None else [])
 
     def case_number_clauses(self, case=CASE) -> list:
         """OR-terms over a case's own numbers: its number, its client's, its contracts'."""
+        if not self.number_like:
+            return []
         out = []
         if self.text.isdigit() and int(self.text) <= _MAX_CASE_ID:
             out.append(case.c.id == int(self.text))

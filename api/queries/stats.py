@@ -23,9 +23,9 @@ Python, 5.7 s for an agency). Two figures need rules that live in Python, kept e
   `documents_satisfied`), kept by the write path, the cohort and the import
   (store/completeness.py): here a SUM;
 - on time: the day the client was reached, in Paris. PostgreSQL converts in SQL (AT TIME
-  ZONE). SQLite has no time zones, but Paris is UTC+1 or UTC+2, and the two give different
-  days only for a time between 22:00 and 23:00 UTC: those few cases are counted in Python with
-  zoneinfo, the others in SQL with +1 hour.
+  ZONE). SQLite has no time zones, but Paris is UTC+1 or UTC+2: the Paris day is the UTC day
+  except for a time from 22:00 to 23:59 UTC (midnight to 01:59 in Paris), so those few cases
+  are counted in Python with zoneinfo, the others in SQL on the UTC day.
 Outcomes and actions are counted per value of their (closed) lists of kinds and statuses in
 the same pass; a value outside those lists, should one be stored, is counted by a second query.
 The SQL form equals the former Python one on a seeded book, on both databases
@@ -75,10 +75,15 @@ def _count(cond) -> Any:
 
 
 def _paris_day(conn: Connection):
-    """(the Paris day of reached_at as SQL, the condition under which it is exact in SQL)."""
+    """(the Paris day of reached_at as SQL, the condition under which that is exact).
+
+    SQLite stores UTC as text ('2026-04-15 08:30:00.000000'). Paris is UTC+1 or UTC+2, so the
+    Paris day is the UTC day except from 22:00 UTC (the next day, in summer) and from 23:00 UTC
+    (the next day): those two hours are left to Python (`_cases`), the rest is the text's first
+    ten characters, compared as text with the window's ISO dates."""
     if conn.dialect.name == "postgresql":
         return cast(func.timezone("Europe/Paris", CASE.c.reached_at), Date), literal_column("true")
-    return func.date(CASE.c.reached_at, "+1 hour"), func.strftime("%H", CASE.c.reached_at) != "22"
+    return func.substr(CASE.c.reached_at, 1, 10), func.substr(CASE.c.reached_at, 12, 2).not_in(("22", "23"))
 
 
 class _Group:
@@ -154,7 +159,7 @@ def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> N
         g = groups[key]
         g.by_state[values.pop("state")] += values["cases"]
         g.n.update({k: v or 0 for k, v in values.items()})
-    if conn.dialect.name != "postgresql":  # the few reached between 22:00 and 23:00 UTC: in Python
+    if conn.dialect.name != "postgresql":  # the few reached from 22:00 to 23:59 UTC: in Python
         for r in conn.execute(select(*KEYS, CASE.c.reached_at, CASE.c.window_start, CASE.c.window_end)
                               .where(*conds, reached, ~exact)):
             if r.window_start <= r.reached_at.astimezone(_PARIS).date() <= r.window_end:

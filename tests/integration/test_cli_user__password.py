@@ -47,3 +47,15 @@ def test_cli_user__short_password_and_unknown_user_exit_1(cli_db):
     with cli_db.connect() as conn:
         assert conn.execute(select(USER.c.id).where(USER.c.username == "x")).first() is None  # nothing created
     assert _run("user", "password", "personne", "--password-stdin", input="assez long pour passer\n").exit_code == 1
+
+
+def test_cli_user__mismatched_password_is_asked_again_with_a_french_error(cli_db, monkeypatch):
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    assert _run("user", "add", "chef", "--role", "admin").exit_code == 0
+    r = _run("user", "password", "chef", input="premier essai long\nune autre saisie\nmot de passe long\nmot de passe long\n")
+    assert r.exit_code == 0, r.output
+    assert "Erreur : les deux saisies ne correspondent pas." in r.output
+    assert "do not match" not in r.output
+    now = datetime.now(timezone.utc)
+    assert auth.authenticate(cli_db, "chef", "mot de passe long", now) is not None
+    assert auth.authenticate(cli_db, "chef", "premier essai long", now) is None

@@ -2,6 +2,7 @@
 limit holds (SQLite and PostgreSQL, a real aiosmtpd on loopback where a server is needed)."""
 from __future__ import annotations
 
+import logging
 import smtplib
 import socket
 from datetime import timedelta
@@ -14,6 +15,7 @@ from config.settings import Settings
 from notifications import delivery
 from notifications.delivery import deliver_pending
 from notifications.outbox import enqueue
+from notifications.smtp_sender import SmtpSender
 from notifications.testing import LoopbackSmtp
 from store.tables import Advisor, Client, Notification
 from tests import factories as f
@@ -60,7 +62,8 @@ def m3_send(m3, smtp, tmp_path, monkeypatch):
     config.get_settings.cache_clear()
 
 
-def test_outbox__poisoned_address_fails_alone_and_m3_send_exits_0(engine, now, smtp, m3_send):
+def test_outbox__poisoned_address_fails_alone_and_m3_send_exits_0(engine, now, smtp, m3_send, caplog):
+    caplog.set_level(logging.DEBUG)
     _three_client_emails(engine, now)
     sent = m3_send("send", "--today", "2026-04-15")
     assert sent.exit_code == 0, sent.output
@@ -85,6 +88,8 @@ def test_outbox__poisoned_address_fails_alone_and_m3_send_exits_0(engine, now, s
     flat = " ".join(shown.output.split())
     assert "adresse email inutilisable" in flat and "m3 outbox retry" in flat
     assert "\r\nBcc" not in shown.output
+    assert "client1" not in caplog.text and "evil.example" not in caplog.text  # no address in the logs
+    assert f"notification {rows[1].id}: failed (invalid_recipient)" in caplog.text
 
 
 def test_outbox__retry_after_the_client_record_is_corrected(engine, now, smtp, m3_send):
@@ -110,7 +115,8 @@ def test_outbox__retry_after_the_client_record_is_corrected(engine, now, smtp, m
     assert _rows(engine)[1].status == "sent" and _rows(engine)[1].recipient == "client1.corrige@example.fr"
 
 
-@pytest.mark.parametrize("email", ["client1@example.fr\r\n", "\nclient1@example.fr", "client1@example.fr\x0b", "\u2028client1@example.fr",
+@pytest.mark.parametrize("email", ["client1@example.fr\r\n", "\nclient1@example.fr", "client1@example.fr\x0b",
+                                   "\u2028client1@example.fr",
                                    "josé@example.fr", "pas une adresse", "client1@example.fr, x@evil.example"])
 def test_outbox__an_address_that_cannot_be_a_recipient_fails_its_row_only(engine, now, smtp, settings, email):
     _three_client_emails(engine, now, middle_email=email)
@@ -127,11 +133,14 @@ def test_outbox__a_header_that_cannot_be_built_fails_its_row_and_the_run_goes_on
     _three_client_emails(engine, now, middle_email="client1@example.fr")
     middle = _rows(engine)[1]
     with engine.begin() as conn:
-        adv = conn.execute(select(Advisor.__table__.c.id).order_by(Advisor.__table__.c.id).limit(1).offset(1)).scalar_one()
-        conn.execute(update(Advisor.__table__).where(Advisor.__table__.c.id == adv)
+        adv = Advisor.__table__
+        middle_advisor = conn.execute(select(adv.c.id).order_by(adv.c.id).limit(1).offset(1)).scalar_one()
+        conn.execute(update(adv).where(adv.c.id == middle_advisor)
                      .values(email="julie@agence.example\r\nBcc: x@evil.example"))
-    summary = deliver_pending(engine, now, settings=settings)
+    with SmtpSender.from_settings(settings) as sender:
+        summary = deliver_pending(engine, now, settings=settings, sender=sender)
     assert (summary.sent, summary.failed, summary.stopped) == (2, 1, None)
+    assert sender.connections == 1
     rows = {r.id: r for r in _rows(engine)}
     assert (rows[middle.id].status, rows[middle.id].last_error) == ("failed", "build: ValueError")
     assert all(b"evil.example" not in m.content for m in smtp.handler.messages)
@@ -174,7 +183,8 @@ UNREACHABLE = [ConnectionRefusedError(), socket.timeout("timed out"), smtplib.SM
 
 
 @pytest.mark.parametrize(("error", "code"), PERMANENT, ids=[c for _, c in PERMANENT])
-def test_outbox__a_permanent_error_fails_the_row_and_the_next_is_sent(engine, now, settings, error, code):
+def test_outbox__a_permanent_error_fails_the_row_and_the_next_is_sent(engine, now, settings, error, code, caplog):
+    caplog.set_level(logging.DEBUG)
     _three_client_emails(engine, now, middle_email="client1@example.fr")
     sender = _FakeSender({"client1@example.fr": error})
     summary = deliver_pending(engine, now, settings=settings, sender=sender)
@@ -182,7 +192,7 @@ def test_outbox__a_permanent_error_fails_the_row_and_the_next_is_sent(engine, no
     assert sender.sent == ["client0@example.fr", "client2@example.fr"]
     middle = _rows(engine)[1]
     assert (middle.status, middle.last_error, middle.attempts) == ("failed", code, 1)
-    assert "client1" not in code  # the code and the exception's type, never the address
+    assert "client1" not in code and "client1" not in caplog.text  # the code and the type, never the address
 
 
 @pytest.mark.parametrize(("error", "code"), TRANSIENT, ids=[c for _, c in TRANSIENT])

@@ -28,6 +28,8 @@ def book(engine):
         (4, datetime(2026, 1, 10, 23, 30, tzinfo=timezone.utc), date(2026, 1, 1), date(2026, 1, 10)),  # 11/01: late
         (5, datetime(2026, 3, 29, 0, 59, tzinfo=timezone.utc), date(2026, 3, 29), date(2026, 4, 5)),  # just before DST
         (6, datetime(2026, 10, 24, 22, 0, tzinfo=timezone.utc), date(2026, 10, 25), date(2026, 11, 1)),  # summer 00:00
+        (7, datetime(2026, 7, 10, 23, 30, tzinfo=timezone.utc), date(2026, 7, 1), date(2026, 7, 10)),  # 11/07 01:30: late
+        (8, datetime(2026, 7, 10, 21, 59, tzinfo=timezone.utc), date(2026, 7, 1), date(2026, 7, 10)),  # 10/07 23:59: on time
     ]
     with engine.begin() as conn:
         for case_id, at, start, end in edges:

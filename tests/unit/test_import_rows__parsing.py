@@ -26,6 +26,8 @@ def test_parse_date(raw, expected):
 @pytest.mark.parametrize("raw,expected", [
     ("1 234,56", Decimal("1234.56")), ("1234.56", Decimal("1234.56")), ("1.234,56", Decimal("1234.56")),
     ("612", Decimal("612")), ("1\u202f234,5 €", Decimal("1234.5")), ("abc", None), ("NaN", None),
+    ("-12,5", Decimal("-12.5")), ("1e5", None), ("1.5e999999999", None), ("²", None), ("Infinity", None),
+    ("9" * 21, None), ("0,005", Decimal("0.01")),
 ])
 def test_parse_decimal(raw, expected):
     assert parse_decimal(raw) == expected
@@ -38,6 +40,9 @@ def test_parse_decimal(raw, expected):
     (dict(effective_date="2024-13-01"), "effective_date"), (dict(effective_date=""), "effective_date"),
     (dict(status="suspendu"), "status"), (dict(product=""), "product"), (dict(premium_eur="beaucoup"), "premium_eur"),
     (dict(client_id="C" * 65), "client_id"), (dict(postal_code="1" * 17), "postal_code"),
+    (dict(premium_eur="-1"), "premium_eur"), (dict(effective_date="01/01/0001"), "effective_date"),
+    (dict(effective_date="9999-12-31"), "effective_date"), (dict(product="x" * 201), "product"),
+    (dict(activity="x" * 5_000), "activity"), (dict(status="x" * 33), "status"),
 ])
 def test_parse__rows_that_cannot_be_stored_are_rejected_with_their_column(overrides, column):
     with pytest.raises(RowRejected) as exc:
@@ -66,3 +71,10 @@ def test_parse__hash_changes_with_the_values_and_only_with_them():
     assert parse(city="Aubagne").contract_hash == parse().contract_hash
     assert parse(premium_eur="1,00").contract_hash != parse().contract_hash
     assert parse(effective_date="15/01/2026").contract_hash == parse().contract_hash  # same date, other format
+
+
+def test_parse__implausible_crm_numbers_are_stored_empty_not_rejected():
+    values = client_values(parse(turnover_eur="-1 000", headcount="²"))
+    assert values["turnover_eur"] is None and values["headcount"] is None
+    assert client_values(parse(headcount="10 000 001"))["headcount"] is None
+    assert client_values(parse(headcount="10 000 000"))["headcount"] == 10_000_000

@@ -52,3 +52,13 @@ def test_outbox__a_header_holding_a_control_character_is_refused_by_name(to):
     with pytest.raises(ValueError, match=r"^line break or control character in header To$"):
         build_message(_email(), to=to, mail_from="Agence <agence@b.example>", msg_id="<x@y>",
                       date=datetime(2026, 4, 15, tzinfo=timezone.utc), kind="action_reminder")
+
+
+def test_outbox__the_delivery_summary_points_to_the_failed_rows():
+    from flows.delivery import summary_markdown
+    from notifications.delivery import DeliverySummary
+
+    at = datetime(2026, 4, 15, 8, 30, tzinfo=timezone.utc)
+    assert "m3 outbox retry ID" in summary_markdown(DeliverySummary(sent=2, failed=1), at)
+    assert "en échec" in summary_markdown(DeliverySummary(sent=2), at)  # the table's row
+    assert "m3 outbox retry" not in summary_markdown(DeliverySummary(sent=2), at)

@@ -26,7 +26,7 @@ _CASE_INDEXES = [
     ('ix_case_agency_due', ['agency_id', 'due_date', 'id']),
     ('ix_case_agency_window', ['agency_id', 'window_end', sa.text('priority DESC'), 'id']),
     ('ix_case_agency_cohort', ['agency_id', 'cohort_month', 'assigned_advisor_id', 'state']),
-    ('ix_case_advisor_state', ['assigned_advisor_id', 'state']),
+    ('ix_case_advisor_state', ['assigned_advisor_id', 'state', sa.text('priority DESC'), 'window_end', 'id']),
 ]
 
 
