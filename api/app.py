@@ -92,7 +92,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
                        same_site="lax", https_only=settings.session_https_only,
                        max_age=max(60, int(settings.session_idle_hours * 3600)))
     # Outermost, so an oversized body is refused before sessions, routing or authentication.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.upload_max_mb << 20,
                        upload_prefixes=UPLOAD_PREFIXES)
     # Outside even the body limit, so its 413 carries the headers too.
     app.add_middleware(SecurityHeaders, https=getattr(settings, "session_https_only", False))

@@ -65,7 +65,6 @@ class Settings(BaseSettings):
 
     # API
     max_body_bytes: int = Field(1_000_000, description="Largest request body accepted; larger: 413 before reading")
-    max_upload_bytes: int = Field(200_000_000, description="Largest CRM export uploaded from the manager's page")
     max_validation_errors: int = Field(20, description="Errors listed in one 422 invalid_payload answer")
     sqlite_busy_timeout_s: float = Field(
         30, gt=0, le=600, description="SQLite: how long a transaction waits for the file's write lock (another "

@@ -94,5 +94,5 @@ def _picklable(exc: BaseException) -> BaseException:
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
-    except Exception:  # noqa: BLE001
-        return RuntimeError(f"import worker: {exc!r}")
+    except Exception:  # noqa: BLE001 - its kind only: a repr may quote the row being read
+        return RuntimeError(f"import worker: {type(exc).__name__}")

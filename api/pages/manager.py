@@ -282,7 +282,7 @@ async def import_form(request: Request, user: PageUser):
 @router.post("/import")
 async def import_upload(request: Request, user: PageUser):
     from store.csv_source import SourceError
-    from store.importer import import_file
+    from store.importer import ImportInterrupted, import_file
 
     require(user, "crm.import")
     max_bytes = get_settings().upload_max_mb << 20
@@ -313,6 +313,9 @@ async def import_upload(request: Request, user: PageUser):
         except SourceError as exc:
             ctx["error"] = f"le fichier n'a pas pu être lu : {exc}"
             return render(request, "manager/import.html", ctx, status_code=422)
+        except ImportInterrupted as exc:  # its message names no row (store/importer.py)
+            ctx["error"] = f"import interrompu : {exc}"
+            return render(request, "manager/import.html", ctx, status_code=500)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     ctx["summary"] = summary

@@ -23,9 +23,9 @@ Python, 5.7 s for an agency). Two figures need rules that live in Python, kept e
   `documents_satisfied`), kept by the write path, the cohort and the import
   (store/completeness.py): here a SUM;
 - on time: the day the client was reached, in Paris. PostgreSQL converts in SQL (AT TIME
-  ZONE). SQLite has no time zones, but Paris is UTC+1 or UTC+2: the Paris day is the UTC day
-  except for a time from 22:00 to 23:59 UTC (midnight to 01:59 in Paris), so those few cases
-  are counted in Python with zoneinfo, the others in SQL on the UTC day.
+  ZONE). SQLite has no time zones, but Paris is UTC+1 or UTC+2, which decides the day only
+  for a call at 22:xx UTC on the window's last day or the day before it: those rare cases are
+  counted in Python with zoneinfo, all others in SQL (`_on_time`).
 Outcomes and actions are counted per value of their (closed) lists of kinds and statuses in
 the same pass; a value outside those lists, should one be stored, is counted by a second query.
 The SQL form equals the former Python one on a seeded book, on both databases
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, case, cast, func, literal_column, select
+from sqlalchemy import Connection, Date, and_, case, cast, func, or_, select
 
 from states.calendar import PARIS
 from states.records import ActionKind, ActionStatus, OutcomeKind
@@ -74,16 +74,27 @@ def _count(cond) -> Any:
     return func.sum(case((cond, 1), else_=0))
 
 
-def _paris_day(conn: Connection):
-    """(the Paris day of reached_at as SQL, the condition under which that is exact).
+def _on_time(conn: Connection):
+    """(reached inside the window, in Paris days, as SQL; the rows that condition leaves to Python).
 
-    SQLite stores UTC as text ('2026-04-15 08:30:00.000000'). Paris is UTC+1 or UTC+2, so the
-    Paris day is the UTC day except from 22:00 UTC (the next day, in summer) and from 23:00 UTC
-    (the next day): those two hours are left to Python (`_cases`), the rest is the text's first
-    ten characters, compared as text with the window's ISO dates."""
+    PostgreSQL converts in SQL (AT TIME ZONE 'Europe/Paris'): nothing is left. SQLite stores UTC
+    as text ('2026-04-15 08:30:00.000000') and has no time zones; Paris is UTC+1 or UTC+2, so
+    the Paris day D' of a UTC time on day D is D up to 21:59, D + 1 from 23:00, and from 22:00
+    to 22:59 D (winter) or D + 1 (summer). At 22:xx both are inside the window when
+    window_start <= D < window_end, both outside when D + 1 < window_start or D > window_end:
+    only D = window_end and D + 1 = window_start depend on the season, and those rare rows are
+    decided in Python with zoneinfo (`_cases`)."""
+    reached = CASE.c.reached_at.is_not(None)
+    ws, we = CASE.c.window_start, CASE.c.window_end
     if conn.dialect.name == "postgresql":
-        return cast(func.timezone("Europe/Paris", CASE.c.reached_at), Date), literal_column("true")
-    return func.substr(CASE.c.reached_at, 1, 10), func.substr(CASE.c.reached_at, 12, 2).not_in(("22", "23"))
+        day = cast(func.timezone("Europe/Paris", CASE.c.reached_at), Date)
+        return and_(reached, day >= ws, day <= we), None
+    hour, day = func.substr(CASE.c.reached_at, 12, 2), func.substr(CASE.c.reached_at, 1, 10)
+    late_evening = hour == "22"
+    ambiguous = and_(reached, late_evening, or_(day == we, func.date(day, "+1 day") == ws))
+    inside = case((hour == "23", func.date(CASE.c.reached_at, "+1 hour").between(ws, we)),
+                  (late_evening, and_(day >= ws, day < we)), else_=day.between(ws, we))
+    return and_(reached, inside), ambiguous
 
 
 class _Group:
@@ -132,7 +143,7 @@ def _rows(conn: Connection, stmt):
 def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> None:
     """Cases per group and state, with the counts of reached, on time, rattrapés, late, bilans,
     multi-equipment before and after, and the documents required and satisfied."""
-    day, exact = _paris_day(conn)
+    on_time, ambiguous = _on_time(conn)
     with_bilan = CASE.c.bilan_at.is_not(None)
     # Clients with active contracts of two families or more now (the rate "after"), among the
     # clients of the filtered cases whose bilan is done.
@@ -143,7 +154,7 @@ def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> N
     columns = [
         func.count().label("cases"),
         _count(reached).label("reached"),
-        _count(and_(reached, exact, day >= CASE.c.window_start, day <= CASE.c.window_end)).label("on_time"),
+        _count(on_time if ambiguous is None else and_(on_time, ~ambiguous)).label("on_time"),
         _count(CASE.c.late.is_(True)).label("caught_up"),
         _count(with_bilan).label("bilans"),
         _count(and_(with_bilan, CASE.c.families_before.is_not(None))).label("known_before"),
@@ -154,14 +165,18 @@ def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> N
     ]
     if today is not None:
         columns.append(_count(late_clause(today)).label("late"))
+    if ambiguous is not None:
+        columns.append(_count(ambiguous).label("_ambiguous"))
+    left = 0
     for key, values in _rows(conn, select(*KEYS, CASE.c.state, *columns).where(*conds)
                              .group_by(*KEYS, CASE.c.state)):
         g = groups[key]
         g.by_state[values.pop("state")] += values["cases"]
+        left += values.pop("_ambiguous", 0) or 0
         g.n.update({k: v or 0 for k, v in values.items()})
-    if conn.dialect.name != "postgresql":  # the few reached from 22:00 to 23:59 UTC: in Python
+    if left:  # reached at 22:xx UTC on the window's last day or the day before it opens: the season decides
         for r in conn.execute(select(*KEYS, CASE.c.reached_at, CASE.c.window_start, CASE.c.window_end)
-                              .where(*conds, reached, ~exact)):
+                              .where(*conds, ambiguous)):
             if r.window_start <= r.reached_at.astimezone(_PARIS).date() <= r.window_end:
                 groups[(r.cohort_month, r.agency_id, r.assigned_advisor_id)].n["on_time"] += 1
 

@@ -10,8 +10,9 @@ bad rows of the kinds below, in an order hypothesis picks. The oracle:
 - a file whose header is wrong stops before anything is written (the only file-level failure).
 
 The holes issue 9 lists for the importer (2: NUL bytes on PostgreSQL; 5: a field past the csv
-limit, an unbalanced quote) have their own tests here, marked xfail(strict) until their fix
-lands: a strict xfail turns red the day they pass, to be unmarked then.
+limit, an unbalanced quote; 1: an email that cannot be a mail header) have their own tests here.
+They were written before the fixes, marked xfail(strict) while those failed, and unmarked when
+the fixes landed.
 """
 from __future__ import annotations
 
@@ -210,14 +211,6 @@ def test_importer_fuzz__a_wrong_header_stops_before_writing_anything(import_engi
             assert conn.execute(select(CONTRACT.c.id)).all() == before
 
     run()
-
-
-def _hole(kind: str, hole: int):
-    """A parameter that is expected to fail until hole `hole` is closed (another engineer's fix)."""
-    marks = [pytest.mark.xfail(strict=True, reason=f"hole {hole}, being fixed")]
-    if kind == "postgres":
-        marks.append(pytest.mark.postgres)
-    return pytest.param(kind, marks=marks)
 
 
 @pytest.mark.parametrize("import_engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],

@@ -27,7 +27,7 @@ def test_parse_date(raw, expected):
     ("1 234,56", Decimal("1234.56")), ("1234.56", Decimal("1234.56")), ("1.234,56", Decimal("1234.56")),
     ("612", Decimal("612")), ("1\u202f234,5 €", Decimal("1234.5")), ("abc", None), ("NaN", None),
     ("-12,5", Decimal("-12.5")), ("1e5", None), ("1.5e999999999", None), ("²", None), ("Infinity", None),
-    ("9" * 21, None), ("0,005", Decimal("0.01")),
+    ("9" * 21, None),
 ])
 def test_parse_decimal(raw, expected):
     assert parse_decimal(raw) == expected
@@ -78,3 +78,20 @@ def test_parse__implausible_crm_numbers_are_stored_empty_not_rejected():
     assert values["turnover_eur"] is None and values["headcount"] is None
     assert client_values(parse(headcount="10 000 001"))["headcount"] is None
     assert client_values(parse(headcount="10 000 000"))["headcount"] == 10_000_000
+
+
+def test_limits__every_column_and_its_limit_are_in_the_docs_table():
+    import re
+    from pathlib import Path
+
+    from store.import_rows import LIMITS
+
+    doc = (Path(__file__).parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
+    table = doc[doc.index("**Length limits**"):].split("\n\n")[1]
+    documented = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        for names, limit in zip(cells[0::3], cells[1::3]):
+            for name in re.findall(r"`(\w+)`", names):
+                documented[name] = int(limit)
+    assert documented == LIMITS
