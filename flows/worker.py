@@ -161,7 +161,7 @@ def _quiet_exit() -> None:
     # half-imported library: a second interruption there must not print a traceback either.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    print("m3 worker : arrêté pendant le démarrage des planifications", file=sys.stderr, flush=True)
+    print("m3 worker : planifications arrêtées", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

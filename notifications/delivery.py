@@ -120,7 +120,10 @@ def deliver_pending(engine: Engine, now: datetime, *, sender: SmtpSender | None 
                     _deliver_one(engine, item, now, sender, settings, letters_dir, summary)
                 except _ConnectionDown as exc:
                     summary.stopped = str(exc)
-                    _retry_many(engine, batch[i:], now, str(exc), settings, summary)
+                    rest = batch[i:]
+                    summary.failed += sum(item.exhausted for item in rest)  # failed by the claim already
+                    _retry_many(engine, [item for item in rest if not item.exhausted], now, str(exc), settings,
+                                summary)
                     break
                 except Exception as exc:  # noqa: BLE001 - one row never stops the queue
                     _unexpected(engine, item, now, exc, sender, settings, summary)
@@ -338,17 +341,19 @@ def _finish(engine: Engine, row_id: int, summary: DeliverySummary, status: str, 
 
 def _retry_many(engine: Engine, items: list[_Claimed], now: datetime, error: str, settings,
                 summary: DeliverySummary) -> None:
+    """Reschedule claimed rows with the backoff, or fail those that used their last attempt."""
     with engine.begin() as conn:
         for item in items:
             if item.attempts >= settings.outbox_max_attempts:
                 values = {"status": "failed", "next_attempt_at": None, "last_error": f"max_attempts after {error}"}
-                summary.failed += 1
             else:
                 values = {"status": "pending", "last_error": error,
                           "next_attempt_at": now + backoff(item.attempts, settings.outbox_backoff_base_s,
                                                            settings.outbox_backoff_max_s)}
-                summary.retried += 1
-            conn.execute(update(N).where(N.c.id == item.row.id, N.c.status == "sending").values(values))
+            if conn.execute(update(N).where(N.c.id == item.row.id, N.c.status == "sending").values(values)).rowcount:
+                if values["status"] == "failed":
+                    summary.failed += 1
+                else:
+                    summary.retried += 1
+            # else: recorded already, or taken over by another sender after its lease: not ours to count
     log.info("outbox: %s row(s) rescheduled or failed after %s", len(items), error)
-
-

@@ -165,18 +165,21 @@ def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> N
     ]
     if today is not None:
         columns.append(_count(late_clause(today)).label("late"))
-    if ambiguous is not None:
-        columns.append(_count(ambiguous).label("_ambiguous"))
-    left = 0
+    if ambiguous is not None:  # their ids, to decide in Python (SQLite: group_concat)
+        columns.append(func.group_concat(case((ambiguous, CASE.c.id))).label("_ambiguous"))
+    left: list[int] = []
     for key, values in _rows(conn, select(*KEYS, CASE.c.state, *columns).where(*conds)
                              .group_by(*KEYS, CASE.c.state)):
         g = groups[key]
         g.by_state[values.pop("state")] += values["cases"]
-        left += values.pop("_ambiguous", 0) or 0
+        ids = values.pop("_ambiguous", None)
+        if ids:
+            left += [int(i) for i in str(ids).split(",")]
         g.n.update({k: v or 0 for k, v in values.items()})
-    if left:  # reached at 22:xx UTC on the window's last day or the day before it opens: the season decides
+    # Reached at 22:xx UTC on the window's last day or the day before it opens: the season decides.
+    for start in range(0, len(left), 5000):
         for r in conn.execute(select(*KEYS, CASE.c.reached_at, CASE.c.window_start, CASE.c.window_end)
-                              .where(*conds, ambiguous)):
+                              .where(CASE.c.id.in_(left[start:start + 5000]))):
             if r.window_start <= r.reached_at.astimezone(_PARIS).date() <= r.window_end:
                 groups[(r.cohort_month, r.agency_id, r.assigned_advisor_id)].n["on_time"] += 1
 

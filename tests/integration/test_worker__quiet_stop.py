@@ -83,7 +83,7 @@ def test_worker__serve_child_stopped_while_importing_prefect_exits_quietly(hooke
     err = _finish(proc, seen)
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    assert "m3 worker : arrêté pendant le démarrage des planifications" in err
+    assert "m3 worker : planifications arrêtées" in err
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -94,4 +94,4 @@ def test_worker__m3_worker_stopped_while_its_child_imports_prefect_exits_quietly
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "m3 worker : arrêt demandé, les planifications s'arrêtent" in err
-    assert "m3 worker : arrêté pendant le démarrage des planifications" in err
+    assert "m3 worker : planifications arrêtées" in err
