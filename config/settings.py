@@ -92,6 +92,7 @@ class Settings(BaseSettings):
 
     # Run command, manager and compliance pages, opt-outs (docs/pages.md)
     http_port: int = Field(8000, ge=1, le=65535, description="Port of the server (m3 serve, ./dev run)")
+    http_workers: int = Field(1, ge=1, le=64, description="Server processes of `m3 serve` (uvicorn workers)")
     prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the local Prefect server (m3 worker, ./dev run)")
     public_base_url: str | None = Field(
         None, description="Public address of the server as clients reach it (https://suivi.agence.example): the "
