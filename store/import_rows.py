@@ -8,7 +8,10 @@ Two kinds of problems, kept apart on purpose (issue §6):
   premium;
 - a defective CRM field (bad SIRET, phone, NAF, empty email...) is stored as given: correcting
   it is what the M+3 call is for, and the case's checklist shows it. A turnover or headcount that
-  is not a plausible number is stored empty, which the checklist asks for.
+  is not a plausible number is stored empty, which the checklist asks for. An email that cannot
+  be a mail header (a line break or control character in it, accents before the @) is such a
+  field: stored as given (trimmed), "to correct" by states.validators.validate_email_address,
+  and never sent (notifications/delivery.py fails its message alone).
 
 Every column has a length limit (`LIMITS`), checked first and in C for the whole row at once:
 the reasons that quote a value quote a short one.

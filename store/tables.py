@@ -199,7 +199,7 @@ class InventoryLine(SQLModel, table=True):
 class BilanOutcome(SQLModel, table=True):
     __tablename__ = "bilan_outcome"
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="followup_case.id", index=True)
+    case_id: int = Field(foreign_key="followup_case.id")  # indexed with what the statistics count (migration 0010)
     kind: str = Field(max_length=32)
     detail: str | None = None
     created_at: datetime | None = _ts()
@@ -216,7 +216,7 @@ class BilanOutcome(SQLModel, table=True):
 class PlannedAction(SQLModel, table=True):
     __tablename__ = "planned_action"
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="followup_case.id", index=True)
+    case_id: int = Field(foreign_key="followup_case.id")  # indexed with what the statistics count (migration 0010)
     kind: str = Field(max_length=16)  # devis / rdv / envoi / relance
     label: str | None = None
     owner_id: int | None = Field(default=None, foreign_key="advisor.id", index=True)
@@ -415,9 +415,16 @@ Index("ix_case_agency_priority", _CASE_T.c.agency_id, _CASE_T.c.priority.desc(),
 Index("ix_case_priority", _CASE_T.c.priority.desc(), _CASE_T.c.due_date, _CASE_T.c.id)
 Index("ix_case_agency_due", _CASE_T.c.agency_id, _CASE_T.c.due_date, _CASE_T.c.id)
 Index("ix_case_agency_window", _CASE_T.c.agency_id, _CASE_T.c.window_end, _CASE_T.c.priority.desc(), _CASE_T.c.id)
-# The statistics' groups (month, advisor, state) in order: GROUP BY without sorting the agency's cases.
-Index("ix_case_agency_cohort", _CASE_T.c.agency_id, _CASE_T.c.cohort_month, _CASE_T.c.assigned_advisor_id,
-      _CASE_T.c.state)
+# The statistics (api/queries/stats.py): the groups (month, advisor, state) in order, so GROUP BY
+# sorts nothing, and every column the figures read, so no case row is fetched. Also the months
+# of an agency. Rewritten when a case changes state, is reached, done or gets a document.
+Index("ix_case_stats", _CASE_T.c.agency_id, _CASE_T.c.cohort_month, _CASE_T.c.assigned_advisor_id, _CASE_T.c.state,
+      _CASE_T.c.reached_at, _CASE_T.c.window_start, _CASE_T.c.window_end, _CASE_T.c.bilan_at, _CASE_T.c.late,
+      _CASE_T.c.families_before, _CASE_T.c.documents_required, _CASE_T.c.documents_satisfied, _CASE_T.c.client_id)
+# Outcomes and actions by case with what the statistics count of them (no row fetched).
+Index("ix_bilan_outcome_case_kind", BilanOutcome.__table__.c.case_id, BilanOutcome.__table__.c.kind)
+Index("ix_planned_action_case_kind", PlannedAction.__table__.c.case_id, PlannedAction.__table__.c.kind,
+      PlannedAction.__table__.c.status, PlannedAction.__table__.c.devis_status)
 # "Mes dossiers": an advisor's cases per state, in the list's order (priority, window's end).
 Index("ix_case_advisor_state", _CASE_T.c.assigned_advisor_id, _CASE_T.c.state, _CASE_T.c.priority.desc(),
       _CASE_T.c.window_end, _CASE_T.c.id)

@@ -146,7 +146,7 @@ def _cases(conn: Connection, conds: list, today: date | None, groups: dict) -> N
     on_time, ambiguous = _on_time(conn)
     with_bilan = CASE.c.bilan_at.is_not(None)
     # The client holds active contracts of two families or more now (the rate "after"): asked of
-    # the cases whose bilan is done only, as min <> max of the families (no DISTINCT to sort).
+    # each bilan's client, as min <> max of the families (no DISTINCT to sort).
     families = CONTRACT.c.family
     multi = (select(func.min(families) != func.max(families))
              .where(CONTRACT.c.client_id == CASE.c.client_id, CONTRACT.c.status == "active")

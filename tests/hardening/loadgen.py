@@ -34,20 +34,38 @@ class Conn:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.cookies: dict[str, str] = {}
+        self.used = 0  # requests sent on the current connection
 
     async def request(self, method: str, path: str, headers: dict[str, str] | None = None,
                       body: bytes = b"", timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
         return await asyncio.wait_for(self._request(method, path, headers or {}, body), timeout)
 
     async def _request(self, method, path, headers, body):
+        # A kept-alive connection the server closed while idle (uvicorn's keep-alive timeout)
+        # fails before any byte of the answer: as every HTTP client does, open a new one and send
+        # the request again, once. It never reached the application (If-Match would refuse a
+        # second change anyway, and the audit check would see it).
+        reused = self.writer is not None and self.used > 0
+        try:
+            return await self._send(method, path, headers, body)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+            await self.close()
+            return await self._send(method, path, headers, body)
+
+    async def _send(self, method, path, headers, body):
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.used = 0
+        self.used += 1
         if self.cookies:
             headers = {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{head}"
                           f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         try:
+            await self.writer.drain()
             raw = await self.reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError):
             await self.close()

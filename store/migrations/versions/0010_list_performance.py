@@ -25,7 +25,7 @@ _CASE_INDEXES = [
     ('ix_case_priority', [sa.text('priority DESC'), 'due_date', 'id']),
     ('ix_case_agency_due', ['agency_id', 'due_date', 'id']),
     ('ix_case_agency_window', ['agency_id', 'window_end', sa.text('priority DESC'), 'id']),
-    ('ix_case_agency_cohort', ['agency_id', 'cohort_month', 'assigned_advisor_id', 'state']),
+
     ('ix_case_advisor_state', ['assigned_advisor_id', 'state', sa.text('priority DESC'), 'window_end', 'id']),
 ]
 
@@ -94,9 +94,24 @@ def _completeness_down() -> None:
         batch.drop_column('documents_required')
 
 
+# The statistics' indexes (store/tables.py): they need the document counts, added first.
+_STATS_INDEXES = [
+    ('followup_case', 'ix_case_stats', ['agency_id', 'cohort_month', 'assigned_advisor_id', 'state', 'reached_at',
+                                        'window_start', 'window_end', 'bilan_at', 'late', 'families_before',
+                                        'documents_required', 'documents_satisfied', 'client_id']),
+    ('bilan_outcome', 'ix_bilan_outcome_case_kind', ['case_id', 'kind']),
+    ('planned_action', 'ix_planned_action_case_kind', ['case_id', 'kind', 'status', 'devis_status']),
+]
+# What these replace (migration 0001's): each one a prefix of its replacement.
+_REPLACED = [('followup_case', 'ix_case_state_agency', ['state', 'agency_id']),
+             ('followup_case', 'ix_followup_case_assigned_advisor_id', ['assigned_advisor_id']),
+             ('bilan_outcome', 'ix_bilan_outcome_case_id', ['case_id']),
+             ('planned_action', 'ix_planned_action_case_id', ['case_id'])]
+
+
 def _list_indexes_up() -> None:
-    op.drop_index('ix_case_state_agency', table_name='followup_case')
-    op.drop_index('ix_followup_case_assigned_advisor_id', table_name='followup_case')
+    for table, name, _ in _REPLACED:
+        op.drop_index(name, table_name=table)
     for name, columns in _CASE_INDEXES:
         op.create_index(name, 'followup_case', columns)
     op.create_index('ix_appointment_status_at', 'appointment', ['status', 'at'])
@@ -106,17 +121,29 @@ def _list_indexes_down() -> None:
     op.drop_index('ix_appointment_status_at', table_name='appointment')
     for name, _ in reversed(_CASE_INDEXES):
         op.drop_index(name, table_name='followup_case')
-    op.create_index('ix_followup_case_assigned_advisor_id', 'followup_case', ['assigned_advisor_id'])
-    op.create_index('ix_case_state_agency', 'followup_case', ['state', 'agency_id'])
+    for table, name, columns in _REPLACED:
+        op.create_index(name, table, columns)
+
+
+def _stats_indexes_up() -> None:
+    for table, name, columns in _STATS_INDEXES:
+        op.create_index(name, table, columns)
+
+
+def _stats_indexes_down() -> None:
+    for table, name, _ in reversed(_STATS_INDEXES):
+        op.drop_index(name, table_name=table)
 
 
 def upgrade() -> None:
     _list_indexes_up()
     _search_columns_up()
     _completeness_up()
+    _stats_indexes_up()
 
 
 def downgrade() -> None:
+    _stats_indexes_down()
     _completeness_down()
     _search_columns_down()
     _list_indexes_down()
