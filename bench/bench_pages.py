@@ -43,6 +43,7 @@ class Target:
 
 TARGETS = {
     "dossiers": Target('"Mes dossiers" (advisor, own open cases)', P50_MS, P99_MS),
+    "dossiers_all": Target('"Mes dossiers", every case of each group (?tout=1)'),
     "case": Target("case page /dossiers/{id}", P50_MS, P99_MS),
     "api_list": Target("agency list GET /api/cases (manager, default sort)", P50_MS, P99_MS),
     "api_list_mix": Target("agency list GET /api/cases (manager, other sorts and filters)", P50_MS, P99_MS),
@@ -141,6 +142,7 @@ def measure(engine: Engine, book: Book, quick: bool, n: int | None = None,
             out["dossiers"] = []
             for j in range(n):
                 out["dossiers"] += _time(clients[advisors[j % len(advisors)]], ["/dossiers"], warm=1 if j < 2 else 0)
+            out["dossiers_all"] = _time(clients[advisors[0]], ["/dossiers?tout=1"] * n_slow, warm=1)
             out["case"] = []
             corniche = [cid for adv in book.advisors["corniche"][:6] for cid in book.case_ids_by_advisor.get(adv, [])]
             for j in range(n):

@@ -51,6 +51,7 @@ TERRITORIES: dict[str, Territory] = {
 _PREFIX_LENGTHS = sorted({len(p) for p in TERRITORIES}, reverse=True)
 
 
+@lru_cache(maxsize=8192)  # asked several times per case by every list (a few hundred cases, few codes)
 def territory(postal_code: str | None) -> Territory:
     """The territory of a postal code (metropolitan France when unknown or absent)."""
     code = (postal_code or "").strip()
@@ -122,7 +123,12 @@ def _holidays(subdiv: str | None) -> holidays.HolidayBase:
 
 
 def is_public_holiday(day: date, postal_code: str | None = None) -> bool:
-    return day in _holidays(holiday_subdivision(postal_code))
+    return _is_holiday(day, holiday_subdivision(postal_code))
+
+
+@lru_cache(maxsize=4096)  # a list asks it of the same day for each case
+def _is_holiday(day: date, subdiv: str | None) -> bool:
+    return day in _holidays(subdiv)
 
 
 def is_business_day(day: date, postal_code: str | None = None) -> bool:

@@ -31,7 +31,7 @@ from datetime import date
 
 from store.crm_fields import normalise_naf, normalise_phone
 from store.csv_source import CsvSource, UnreadableRow, kept
-from store.import_rows import (_CLIENT_TEXT_GET, _HASHED_CLIENT_I, CIVILITY_I, RowParser, RowRejected, _row_hash,
+from store.import_rows import (_CLIENT_TEXT_GET, CIVILITY_I, RowParser, RowRejected, client_hash as _client_hash,
                                civility, contract_hash, headcount, turnover)
 
 
@@ -71,9 +71,9 @@ def prepared_batches(source: CsvSource, agencies: dict[str, str], batch_rows: in
                 if with_civility:
                     civ = civility(fields)
                     client_values += (civ,)
-                    client_hash = _row_hash(fields, _HASHED_CLIENT_I, f"{agency_id}\x1fcivility={civ or ''}")
+                    client_hash = _client_hash(fields, f"{agency_id}\x1fcivility={civ or ''}")
                 else:
-                    client_hash = _row_hash(fields, _HASHED_CLIENT_I, agency_id)
+                    client_hash = _client_hash(fields, agency_id)
                 last_key = key  # only once its values are built: a row that failed leaves no trace
             effective_iso = effective.isoformat()
             if driver_values:

@@ -85,8 +85,7 @@ def _limits() -> dict[str, int]:
 
 LIMITS = _limits()  # {column: longest value, in characters}: every column of the export
 _MAX_LEN_I = tuple((_I[name], LIMITS[name], name) for name in COLUMNS)  # the optional ones: in check
-_LIMITED = itemgetter(*(i for i, _, _ in _MAX_LEN_I))
-_LIMITS = tuple(limit for _, limit, _ in _MAX_LEN_I)
+_LIMITS = tuple(limit for _, limit, _ in _MAX_LEN_I)  # in COLUMNS order: zipped with a row's fields
 _OPTIONAL_LIMIT = LIMITS[OPTIONAL_COLUMNS[0]]
 # Plausible effective dates: no contract of the agency's book predates 1900, and none is signed
 # to take effect years ahead. The typos this catches (0001, 9999, 2206, 3026) are decades away,
@@ -141,6 +140,8 @@ def parse_decimal(raw: str) -> Decimal | None:
     """'1 234,56', '1234.56', '1.234,56', '-12,5' → Decimal('1234.56') ...; None when not a plain
     number: no exponent, no NaN, ASCII digits, at most 20 of them on each side of the point (so
     rounding to cents always fits Decimal's precision)."""
+    if _USUAL.fullmatch(raw) is not None:  # '612', '879,86', '1234.5': ~1.5 µs less than below
+        return Decimal(raw.replace(",", "."))
     text = raw.strip()
     if not text.replace(",", "").replace(".", "").isdigit():  # the common case skips the clean-up
         text = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace("€", "")
@@ -154,12 +155,24 @@ def parse_decimal(raw: str) -> Decimal | None:
 
 
 _NUMBER = re.compile(r"[-+]?[0-9]{1,20}(?:\.[0-9]{1,20})?")
+_USUAL = re.compile(r"[0-9]{1,10}(?:[.,][0-9]{1,2})?")
 _CENT = Decimal("0.01")
 
 
 def _row_hash(fields: list[str], picks: tuple[int, ...], extra: str) -> str:
     joined = "\x1f".join([fields[i] for i in picks]) + "\x1f" + extra
     return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
+
+
+# The same hashes, the columns picked in C (itemgetter): the same bytes hashed, ~0.5 µs less a row.
+_CLIENT_PICK = itemgetter(*_HASHED_CLIENT_I)
+_CONTRACT_PICK = itemgetter(*_HASHED_CONTRACT_I)
+_blake2b = hashlib.blake2b
+
+
+def client_hash(fields: list[str], extra: str) -> str:
+    """_row_hash(fields, _HASHED_CLIENT_I, extra)."""
+    return _blake2b(("\x1f".join(_CLIENT_PICK(fields)) + "\x1f" + extra).encode(), digest_size=16).hexdigest()
 
 
 @dataclass(slots=True)
@@ -256,7 +269,10 @@ def _parse(line: int, fields: list[str], agencies: dict[str, str],
 
 
 def contract_hash(fields: list[str], family: str, effective_iso: str, status: str) -> str:
-    return _row_hash(fields, _HASHED_CONTRACT_I, f"{family}\x1f{effective_iso}\x1f{status}")
+    """_row_hash(fields, _HASHED_CONTRACT_I, f"{family}\x1f{effective_iso}\x1f{status}")."""
+    client_id, seller, product, premium = _CONTRACT_PICK(fields)
+    return _blake2b("\x1f".join((client_id, seller, product, premium, family, effective_iso, status)).encode(),
+                    digest_size=16).hexdigest()
 
 
 def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: dict, _agencies: dict,
@@ -269,7 +285,7 @@ def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: 
             raise RowRejected(fields.column, fields.reason)
         raise RowRejected("-", f"{len(fields)} colonnes au lieu de {width}")
     # Lengths first, so that a reason quoting a value below quotes a short one.
-    if any(map(gt, map(len, _LIMITED(fields)), _LIMITS)):  # in C: the common case costs ~0.5 µs
+    if any(map(gt, map(len, fields), _LIMITS)):  # in C (~1 µs); the optional column is past _LIMITS
         for i, limit, name in _MAX_LEN_I:
             if len(fields[i].strip()) > limit:
                 raise RowRejected(name, f"valeur trop longue ({len(fields[i].strip())} caractères, maximum {limit})")
@@ -281,14 +297,14 @@ def check(fields: list[str], agencies: dict[str, str], _kinds: dict, _families: 
         raise RowRejected("contract_id", "identifiant de contrat manquant")
     if not client_id:
         raise RowRejected("client_id", "identifiant client manquant")
-    kind = _lookup(fields[2], _KINDS, _kinds)
+    kind = _kinds.get(fields[2]) or _lookup(fields[2], _KINDS, _kinds)  # the cache inline: ~0.1 µs each
     if kind is None:
         raise RowRejected("client_kind", f"type de client inconnu : {fields[2]!r} "
                                          "(attendu particulier, professionnel ou entreprise)")
-    agency_id = _lookup(fields[19], agencies, _agencies)
+    agency_id = _agencies.get(fields[19]) or _lookup(fields[19], agencies, _agencies)
     if agency_id is None:
         raise RowRejected("agency", f"agence inconnue : {fields[19]!r} (attendu Corniche ou Rouvière)")
-    family = _lookup(fields[22], _FAMILIES, _families)
+    family = _families.get(fields[22]) or _lookup(fields[22], _FAMILIES, _families)
     if family is None:
         raise RowRejected("family", f"famille inconnue : {fields[22]!r} "
                                     "(attendu IARD, Santé, Prévoyance ou Épargne)")
@@ -322,5 +338,14 @@ CIVILITY_I = len(COLUMNS)  # where `civility` is in a row of a file that has it
 
 def civility(fields: list[str]) -> str | None:
     """'M.', 'Mme' or None (empty or unrecognised: unknown; never a rejection, never guessed)."""
-    value, _ = parse_civility(fields[CIVILITY_I])
-    return value.value if value else None
+    raw = fields[CIVILITY_I]
+    try:
+        return _civilities[raw]  # an export spells it a handful of ways: folding each row cost ~2 µs
+    except KeyError:
+        value, _ = parse_civility(raw)
+        if len(_civilities) < 1_000:
+            _civilities[raw] = value.value if value else None
+        return value.value if value else None
+
+
+_civilities: dict[str, str | None] = {}

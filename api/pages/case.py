@@ -176,7 +176,7 @@ def load_view(engine, user: User, case_id: int, now: datetime) -> dict[str, Any]
         trail = audit.trail(conn, case_id)
         agency = detail["case"]["agency_id"]
         advisors = worklist.advisors_of(conn, agency)
-        all_advisors = worklist.advisors_of(conn, user.scope)
+        all_advisors = advisors if user.scope == agency else worklist.advisors_of(conn, user.scope)
         agencies = [a for a in worklist.agencies(conn) if user.sees(a["id"])]
     client = detail["client"]
     tz = client_timezone(client.get("postal_code"))

@@ -8,6 +8,7 @@ page, or only `block` when htmx asked (HX-Request): a page and its partial are o
 """
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -119,8 +120,11 @@ def fr_phone(value: str | None) -> str:
 
 
 def _env() -> jinja2.Environment:
+    # auto_reload only with M3_DEV=1: otherwise every include (one per row of a list) stats its
+    # file to see whether it changed, ~15 % of rendering "Mes dossiers" (docs/performance-pages.md).
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             auto_reload=os.environ.get("M3_DEV", "").lower() in ("1", "true", "yes", "on"))
     env.filters.update(fr_date=fr_date, fr_datetime=fr_datetime, fr_slot=fr_slot, fr_time=fr_time,
                        fr_money=fr_money, markdown=markdown, fr_phone=fr_phone)
     env.globals["timedelta_days"] = lambda n: timedelta(days=int(n))

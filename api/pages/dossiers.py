@@ -5,6 +5,8 @@ alone (block "results") as the user types or changes a filter.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -17,6 +19,7 @@ from states.lifecycle import STATE_LABELS, State
 router = APIRouter(include_in_schema=False)
 
 STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in State]
+GROUP_ROWS = 40  # cases shown per group before "afficher les autres" (docs/performance-pages.md)
 
 
 def _filters(request: Request, user) -> tuple[worklist.Filters, dict]:
@@ -43,12 +46,19 @@ async def my_cases(request: Request, user: PageUser):
     f, shown = _filters(request, user)
     now = request.app.state.clock()
 
+    # Each group shows its first GROUP_ROWS cases, then "afficher les N autres" (?tout=1): an
+    # advisor's few hundred cases are counted and ordered in full, the page stays light.
+    every = request.query_params.get("tout") == "1"
+    per_group = None if every else GROUP_ROWS
+
     def work():
         with request.app.state.engine.connect() as conn:
-            return (worklist.load(conn, f, now), worklist.advisors_of(conn, user.scope),
+            return (worklist.load(conn, f, now, detail=per_group), worklist.advisors_of(conn, user.scope),
                     worklist.agencies(conn) if user.scope is None else [])
 
     wl, advisors, agencies = await run_in_threadpool(work)
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "tout"]
     ctx = {"wl": wl, "f": shown, "advisors": advisors, "agencies": agencies, "states": STATE_CHOICES,
-           "now": now, "limit": worklist.LIMIT, "labels": L.ALL}
+           "now": now, "limit": worklist.LIMIT, "labels": L.ALL, "per_group": per_group,
+           "every_url": "/dossiers?" + urlencode(params + [("tout", "1")])}
     return render(request, "dossiers/page.html", ctx, block="results")

@@ -126,8 +126,14 @@ def _summary(r, today: date) -> dict[str, Any]:
     }
 
 
+_ROWS: dict[str, Any] = {}  # a statement per table, built once: building one costs more than running it
+
+
 def _rows(conn: Connection, table, case_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(table).where(table.c.case_id == case_id).order_by(table.c.id)).all()
+    stmt = _ROWS.get(table.name)
+    if stmt is None:
+        stmt = _ROWS[table.name] = select(table).where(table.c.case_id == bindparam("case_id")).order_by(table.c.id)
+    rows = conn.execute(stmt, {"case_id": case_id}).all()
     return [{k: v for k, v in r._mapping.items() if k != "case_id"} for r in rows]
 
 

@@ -16,6 +16,7 @@ agency-wide search reads only the cases it finds (docs/performance-pages.md).
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -25,7 +26,7 @@ from sqlalchemy import Connection, bindparam, false, func, or_, select, union
 from api.queries.cases import label
 from api.queries.search import Terms
 from states.appointments import status_at
-from states.calendar import PARIS, client_timezone
+from states.calendar import PARIS, client_timezone, territory
 from states.calling_rules import next_allowed_slot
 from states.calls import solicitation_refusals
 from states.lateness import is_late
@@ -117,6 +118,13 @@ _CONTRACTS = (select(CASE_CONTRACT.c.case_id, CONTRACT.c.id, CONTRACT.c.product)
               .where(CASE_CONTRACT.c.case_id.in_(_IDS)).order_by(CONTRACT.c.id))
 
 
+def plain_rows(result) -> list:
+    """The rows as plain named tuples: SQLAlchemy's Row answers an attribute in ~3 µs on this
+    machine, and a list of a few hundred cases reads ~35 of them per case (docs/performance-pages.md)."""
+    cls = namedtuple("Row", result.keys())
+    return [cls._make(t) for t in result.tuples()]
+
+
 def _found(conds: list, terms: Terms):
     """The ids of the cases the filters select that match the search: those of the clients whose
     folded keys match (found in the client index first), and those whose own numbers do."""
@@ -133,7 +141,9 @@ def _found(conds: list, terms: Terms):
     return parts[0] if len(parts) == 1 else union(*parts)
 
 
-def load(conn: Connection, f: Filters, now: datetime) -> Worklist:
+def load(conn: Connection, f: Filters, now: datetime, detail: int | None = None) -> Worklist:
+    """The list; `detail`: how many of the "others" get their next allowed slot (the ones a
+    page shows; None: all)."""
     today = now.astimezone(PARIS).date()
     conds = _conditions(f, today)
     terms = Terms.parse(f.q)
@@ -154,14 +164,15 @@ def load(conn: Connection, f: Filters, now: datetime) -> Worklist:
         .join(CLIENT, CLIENT.c.id == CASE.c.client_id)
         .outerjoin(ADVISOR, ADVISOR.c.id == CASE.c.assigned_advisor_id)
         .where(*conds).order_by(CASE.c.priority.desc(), CASE.c.window_end, CASE.c.id).limit(LIMIT)
-    ).all()
+    )
+    rows = plain_rows(rows)
     ids = [r.id for r in rows]
     attempts: dict[int, list[AttemptRecord]] = {}
     appointments: dict[int, list[Any]] = {}
     overdue: dict[int, int] = {}
     products: dict[int, list[str]] = {}
     if ids:
-        for a in conn.execute(_ATTEMPTS, {"ids": ids}):
+        for a in plain_rows(conn.execute(_ATTEMPTS, {"ids": ids})):
             attempts.setdefault(a.case_id, []).append(AttemptRecord(
                 Channel(a.channel), a.at, AttemptOutcome(a.outcome), Direction(a.direction),
                 CallBasis(a.basis) if a.basis else None, a.appointment_id))
@@ -178,14 +189,16 @@ def load(conn: Connection, f: Filters, now: datetime) -> Worklist:
             overdue[case_id] = n
         for case_id, _contract_id, product in conn.execute(_CONTRACTS, {"ids": ids}):
             products.setdefault(case_id, []).append(product)
-    slots: dict[tuple, datetime | None] = {}
+    memo: dict[tuple, list[str]] = {}
     items = [_item(r, attempts.get(r.id, []), appointments.get(r.id, []), overdue.get(r.id, 0),
-                   products.get(r.id, []), now, today, slots) for r in rows]
-    return _group(items, total, truncated=total > len(items))
+                   products.get(r.id, []), now, today, memo) for r in rows]
+    wl = _group(items, total, truncated=total > len(items))
+    _next_slots(wl.others if detail is None else wl.others[:detail], {r.id: r for r in rows}, attempts, now)
+    return wl
 
 
 def _item(r, attempts: list[AttemptRecord], appointments: list, overdue: int, products: list[str],
-          now: datetime, today: date, slots: dict) -> Item:
+          now: datetime, today: date, memo: dict) -> Item:
     tz = client_timezone(r.postal_code)
     item = Item(
         id=r.id, version=r.version,
@@ -207,25 +220,45 @@ def _item(r, attempts: list[AttemptRecord], appointments: list, overdue: int, pr
     if r.state == State.CLOTURE.value:
         item.refusals = ["dossier clôturé"]
         return item
-    kind = ClientKind(r.kind)
-    snap = CaseSnapshot(id=r.id, state=r.state, version=r.version, window_start=r.window_start,
-                        window_end=r.window_end, created_at=r.created_at, attempts=tuple(attempts),
-                        client=ClientRecord(id=r.client_id, kind=kind, agency_id=r.agency_id,
-                                            postal_code=r.postal_code, opposition_phone=bool(r.opposition_phone)))
-    item.refusals = solicitation_refusals(snap, now)
+    # Without attempts, the rules' answer depends only on the client's kind and territory, the
+    # opposition and whether the window is open yet: computed once per list for all such cases
+    # (most of an advisor's), the same function deciding (states.calls.solicitation_refusals).
+    key = None if attempts else (r.kind, territory(r.postal_code), bool(r.opposition_phone),
+                                 r.window_start if item.window_not_open else None)
+    if key is not None and key in memo:
+        item.refusals = list(memo[key])
+    else:
+        snap = CaseSnapshot(id=r.id, state=r.state, version=r.version, window_start=r.window_start,
+                            window_end=r.window_end, created_at=r.created_at, attempts=tuple(attempts),
+                            client=ClientRecord(id=r.client_id, kind=ClientKind(r.kind), agency_id=r.agency_id,
+                                                postal_code=r.postal_code, opposition_phone=bool(r.opposition_phone)))
+        item.refusals = solicitation_refusals(snap, now)
+        if key is not None:
+            memo[key] = list(item.refusals)
     item.callable_now = not item.refusals
-    if item.refusals and not r.opposition_phone:
+    return item
+
+
+def _next_slots(items: list[Item], rows: dict, attempts: dict[int, list[AttemptRecord]], now: datetime) -> None:
+    """The next moment each of `items` may be called (those the page shows: the list computes
+    it for what it displays). Cases without attempts share it with every case of the same kind,
+    territory and start: computed once."""
+    slots: dict[tuple, datetime | None] = {}
+    for item in items:
+        r = rows[item.id]
+        if item.callable_now or r.opposition_phone or r.state == State.CLOTURE.value:
+            continue
+        tz = client_timezone(r.postal_code)
+        kind = ClientKind(r.kind)
         start = max(now, datetime.combine(r.window_start, time(0), tz))
-        # Cases without attempts share their next slot with every case of the same kind, place
-        # and start: computed once per list (they are most of an advisor's cases).
-        key = (kind, tz.key, (r.postal_code or "")[:3], start) if not attempts else None
+        mine = attempts.get(item.id, [])
+        key = (kind, territory(r.postal_code), start) if not mine else None
         if key is not None and key in slots:
             item.next_slot = slots[key]
         else:
-            item.next_slot = next_allowed_slot(kind, r.postal_code, start, attempts)
+            item.next_slot = next_allowed_slot(kind, r.postal_code, start, mine)
             if key is not None:
                 slots[key] = item.next_slot
-    return item
 
 
 def _group(items: list[Item], total: int, truncated: bool) -> Worklist:

@@ -137,8 +137,8 @@ def server(tmp_path_factory) -> Server:
     log.close()
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="package")  # not session: Playwright's sync API holds an event loop in this
+def browser():                      # thread, and later tests that run asyncio must find none
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is required (M3_E2E_REQUIRED is set): apt-get install chromium")
     from playwright.sync_api import sync_playwright

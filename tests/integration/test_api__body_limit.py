@@ -3,11 +3,18 @@ lists are bounded (issue 9, hole 4)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from api.body_limit import BodyLimit
 from tests.integration.api_support import api, assert_problem  # noqa: F401
+
+
+def _run_alone(coro):
+    """Run an ASGI call on a loop of its own thread: the browser tests' Playwright may hold a loop here."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _run(app, headers, chunks, path="/api/cases/1/notes"):
@@ -22,7 +29,7 @@ def _run(app, headers, chunks, path="/api/cases/1/notes"):
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
-    asyncio.run(app(scope, receive, send))
+    _run_alone(app(scope, receive, send))
     return sent, reads
 
 

@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from api.security_headers import SecurityHeaders
 from tests.integration.api_support import api  # noqa: F401
+
+
+def _run_alone(coro):
+    """Run an ASGI call on a loop of its own thread: the browser tests' Playwright may hold a loop here."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _answer(content_type: bytes, path: str, https: bool = False, extra=()):
@@ -16,7 +23,7 @@ def _answer(content_type: bytes, path: str, https: bool = False, extra=()):
 
     async def send(message):
         sent.append(message)
-    asyncio.run(SecurityHeaders(app, https=https)({"type": "http", "path": path}, None, send))
+    _run_alone(SecurityHeaders(app, https=https)({"type": "http", "path": path}, None, send))
     return {k.decode(): v.decode() for k, v in sent[0]["headers"]}
 
 
