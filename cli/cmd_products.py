@@ -56,3 +56,18 @@ def match(product: str = typer.Argument(..., metavar="PRODUIT", help="Un nom de 
     docs = [d for r in requirements.rules()["risk"] if r["code"] in m.risks for d in r["documents"]]
     if docs:
         typer.echo("pièces du risque : " + ", ".join(requirements.label(d) for d in dict.fromkeys(docs)))
+
+
+@products_app.command("recount")
+def recount() -> None:
+    """Recompter les pièces demandées et reçues de chaque dossier, après une modification des règles.
+
+    À lancer après avoir modifié states/data/requirements.toml ou products.toml : les statistiques
+    (complétude des pièces) lisent ces comptes, tenus sur chaque dossier (store/completeness.py).
+    """
+    from store import completeness
+    from store.db import get_engine
+
+    with get_engine().begin() as conn:
+        n = completeness.refresh_all(conn)
+    typer.echo(f"{n} dossier(s) recompté(s).")

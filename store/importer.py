@@ -238,6 +238,8 @@ class _Importer:
         s = self.summary
         stored_clients = self.hashes.get(Client.__table__, list({r[0] for r in rows}))
         stored_contracts = self.hashes.get(Contract.__table__, list({r[1] for r in rows}))
+        if not stored_clients and not stored_contracts and self._first_write(rows):
+            return
         new_clients = {r[0] for r in rows if r[0] not in stored_clients}
         clients: dict[str, tuple] = {}  # the last changed row of each client: its final state
         contracts: dict[str, tuple] = {}
@@ -265,6 +267,22 @@ class _Importer:
         s.clients_created += len(new_clients)
         s.clients_updated += len(clients.keys() - new_clients)
         s.cases_audited = self.reconciler.cases_audited
+
+    def _first_write(self, rows: list[tuple]) -> bool:
+        """The batch when none of its clients and contracts is stored (a first import), each
+        contract once: every row is imported and each client's last row is its state (rows of
+        one client with one hash hold the same values), as the loop of `_write` would find, at
+        ~1.5 µs less a row (docs/performance-import.md). False, having done nothing, otherwise."""
+        contracts = {r[1]: r for r in rows}
+        if len(contracts) != len(rows):  # a contract twice in the batch: the loop counts it
+            return False
+        clients = {r[0]: r for r in rows}
+        self._store(clients, contracts, set(clients))
+        s = self.summary
+        s.imported += len(rows)
+        s.clients_created += len(clients)
+        s.cases_audited = self.reconciler.cases_audited
+        return True
 
     def _store(self, clients: dict[str, tuple], contracts: dict[str, tuple], new_clients: set[str]) -> None:
         ids = self._advisor_ids(clients.values(), contracts.values())

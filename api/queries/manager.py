@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from api.queries.stats import StatsFilter, compute
+from api.queries.worklist import plain_rows
 from states.appointments import STATUS_LABELS
 from states.lateness import is_late
 from states.lifecycle import STATE_LABELS, State
@@ -132,7 +133,7 @@ def overdue(conn: Connection, scope: str | None, today: date, agency: str | None
     total = conn.execute(_scoped(select(func.count()).select_from(CASE).where(late_clause(today)), scope, agency)
                          ).scalar_one()
     rows = conn.execute(_cases(scope, agency, [late_clause(today)], limit))
-    return [_case_line(r, today) for r in rows], total
+    return [_case_line(r, today) for r in plain_rows(rows)], total
 
 
 def open_cases(conn: Connection, scope: str | None, today: date, *, advisor: int | None = None,
@@ -148,7 +149,7 @@ def open_cases(conn: Connection, scope: str | None, today: date, *, advisor: int
         cond.append(late_clause(today))
     total = conn.execute(_scoped(select(func.count()).select_from(CASE).where(*cond), scope, agency)).scalar_one()
     rows = conn.execute(_cases(scope, agency, cond, limit))
-    return [_case_line(r, today) for r in rows], total
+    return [_case_line(r, today) for r in plain_rows(rows)], total
 
 
 def missed_appointments(conn: Connection, scope: str | None, now: datetime, tolerance: timedelta,

@@ -112,6 +112,7 @@ def _conditions(f: Filters, today: date) -> list:
 
 
 _IDS = bindparam("ids", expanding=True)
+_CHANNEL, _OUTCOME, _DIRECTION, _BASIS = ({m.value: m for m in e} for e in (Channel, AttemptOutcome, Direction, CallBasis))
 _ATTEMPTS = select(ATTEMPT).where(ATTEMPT.c.case_id.in_(_IDS)).order_by(ATTEMPT.c.at)
 _CONTRACTS = (select(CASE_CONTRACT.c.case_id, CONTRACT.c.id, CONTRACT.c.product)
               .join(CONTRACT, CONTRACT.c.id == CASE_CONTRACT.c.contract_id)
@@ -173,9 +174,9 @@ def load(conn: Connection, f: Filters, now: datetime, detail: int | None = None)
     products: dict[int, list[str]] = {}
     if ids:
         for a in plain_rows(conn.execute(_ATTEMPTS, {"ids": ids})):
-            attempts.setdefault(a.case_id, []).append(AttemptRecord(
-                Channel(a.channel), a.at, AttemptOutcome(a.outcome), Direction(a.direction),
-                CallBasis(a.basis) if a.basis else None, a.appointment_id))
+            attempts.setdefault(a.case_id, []).append(AttemptRecord(  # enum lookups by value: Enum() is slow
+                _CHANNEL[a.channel], a.at, _OUTCOME[a.outcome], _DIRECTION[a.direction],
+                _BASIS[a.basis] if a.basis else None, a.appointment_id))
         day_start = datetime.combine(today, time(0), PARIS)
         for ap in conn.execute(select(APPOINTMENT.c.case_id, APPOINTMENT.c.at, APPOINTMENT.c.status)
                                .where(APPOINTMENT.c.case_id.in_(ids), APPOINTMENT.c.at >= day_start,

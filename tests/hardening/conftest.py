@@ -58,7 +58,7 @@ def figures(request):
     return add
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def zygote(tmp_path_factory):
     from tests.hardening.zygote import Zygote
 
@@ -100,8 +100,9 @@ class Deployment:
         self.kind, self.url, self.seeded, self.server, self.proxy = kind, url, seeded, server, proxy
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="package", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def deployment(request, tmp_path_factory):
+    """Package-scoped: shared by the load and fault tests, stopped when the run leaves this folder."""
     from tests.conftest import SKIP_PG
     from tests.hardening.pgproxy import PgProxy
     from tests.hardening.servers import PgDatabase, Server, seed
