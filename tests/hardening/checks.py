@@ -30,7 +30,8 @@ def check_changes(url: str, accepted: list[tuple[int, int, int, str]], exact: bo
                   baseline: dict[int, tuple[int, int, int]] | None = None) -> dict:
     """Every accepted change (case, If-Match version, new version) is one step of its case,
     accepted once, with its audit record. `exact`: nothing but these clients wrote (the case's
-    version is then exactly its version in `baseline` (default 1) + its accepted changes); otherwise (answers lost to a kill) each
+    version is then exactly its version in `baseline` (default 1) + its accepted changes);
+    otherwise (answers lost to a kill) each
     acknowledged change must still be there."""
     per_case: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for case_id, expected, new, _ in accepted:

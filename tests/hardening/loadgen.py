@@ -116,7 +116,8 @@ class Conn:
 class Results:
     started: float = 0.0
     elapsed: float = 0.0
-    answers: list[tuple[float, str, int, float, str | None]] = field(default_factory=list)  # (t, kind, status, ms, retry-after)
+    # (seconds since the start, kind, status, latency in ms, Retry-After)
+    answers: list[tuple[float, str, int, float, str | None]] = field(default_factory=list)
     accepted: list[tuple[int, int, int, str]] = field(default_factory=list)  # (case, if-match, new version, kind)
     transport_errors: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)  # 5xx bodies, a few

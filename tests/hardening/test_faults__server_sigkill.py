@@ -54,5 +54,6 @@ def test_faults__server_sigkilled_during_writes_then_restarted_is_consistent(dep
     assert after.accepted and not after.server_errors() and not after.transport_errors, after.summary()
     assert not checks.check_changes(d.url, after.accepted, exact=False)["problems"]
     figures(f"{d.kind}: {PROFILE.server_kills} SIGKILL(s) of the server during writes survived: "
-            f"{acked_total} acknowledged changes all kept, {lost_in_flight} requests cut by the kill, "
+            f"{acked_total} acknowledged changes all kept, {lost_in_flight} connection attempts refused or cut "
+            f"while it was down, "
             f"audit verify passed after each restart")
