@@ -56,6 +56,11 @@ def prepared_batches(source: CsvSource, agencies: dict[str, str], batch_rows: in
     last_key: list[str] = []
     client_values: tuple = ()
     client_hash = ""
+    # Values that repeat from row to row (product, advisor and seller names, the effective date
+    # as ISO text, the client id along its rows) are kept as one object each: pickle sends each
+    # once a batch and the writer's unpickling makes one object, not one a row.
+    same: dict[str, str] = {}
+    iso: dict[date, str] = {}
     batch = Batch()
     rows, rejections = batch.rows, batch.rejections
     read = 0
@@ -75,15 +80,21 @@ def prepared_batches(source: CsvSource, agencies: dict[str, str], batch_rows: in
                 else:
                     client_hash = _client_hash(fields, agency_id)
                 last_key = key  # only once its values are built: a row that failed leaves no trace
-            effective_iso = effective.isoformat()
+            else:
+                client_id = client_values[0]  # the run's one object
+            effective_iso = iso.get(effective)
+            if effective_iso is None:
+                effective_iso = iso[effective] = effective.isoformat()
+            product = same.setdefault(product, product)
+            advisor, seller = fields[20].strip(), fields[21].strip()
             if driver_values:
                 contract = (contract_id, client_id, family, product, effective_iso, status,
                             None if premium is None else float(premium))
             else:
                 contract = (contract_id, client_id, family, product, effective, status, premium)
             rows.append((client_id, contract_id, client_hash, contract_hash(fields, family, effective_iso, status),
-                         client_values, contract, fields[20].strip() or None, fields[21].strip() or None, agency_id,
-                         line))
+                         client_values, contract, same.setdefault(advisor, advisor) if advisor else None,
+                         same.setdefault(seller, seller) if seller else None, agency_id, line))
         except RowRejected as exc:
             rejections.append((line, exc.column, exc.reason,
                                fields.content if fields.__class__ is UnreadableRow else kept(fields)))
@@ -94,6 +105,8 @@ def prepared_batches(source: CsvSource, agencies: dict[str, str], batch_rows: in
         if len(rows) >= batch_rows:
             batch.read, batch.bytes_read = read, source.bytes_read
             yield batch
+            if len(same) > 50_000:  # bounded: a file of distinct names must not grow it for ever
+                same.clear()
             batch, read = Batch(), 0
             rows, rejections = batch.rows, batch.rejections
     batch.read, batch.bytes_read = read, source.bytes_read

