@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 
 from states import fiche, requirements
 from states.decide import allowed_now
@@ -84,16 +84,26 @@ def _where(f: CaseFilter, today: date) -> list:
     return conds
 
 
+def _order(sort: list[str]) -> list:
+    return [SORTS[s.lstrip("-")].desc() if s.startswith("-") else SORTS[s].asc() for s in sort] + [CASE.c.id]
+
+
+def page_ids_query(f: CaseFilter, sort: list[str], page: int, per_page: int, today: date) -> Select:
+    """The page's case ids, from the case rows alone (every filter is a case column): with an
+    index that matches the sort (store/tables.py) it reads per_page entries in order; without
+    one it sorts narrow rows (docs/performance-pages.md; tests/integration/
+    test_list_queries__plans_use_an_index.py checks the plans)."""
+    return (select(CASE.c.id).where(*_where(f, today)).order_by(*_order(sort)).limit(per_page)
+            .offset((page - 1) * per_page))
+
+
 def list_cases(conn: Connection, f: CaseFilter, sort: list[str], page: int, per_page: int,
                today: date) -> tuple[int, list[dict[str, Any]]]:
     conds = _where(f, today)
     total = conn.execute(select(func.count()).select_from(CASE).where(*conds)).scalar_one()
-    order = [SORTS[s.lstrip("-")].desc() if s.startswith("-") else SORTS[s].asc() for s in sort] + [CASE.c.id]
-    # The page's ids first, from the case rows alone (every filter is a case column): with an index
-    # that matches the sort (store/tables.py) it reads per_page entries in order; without one it
-    # sorts narrow rows. Only then the page's clients and advisors (docs/performance-pages.md).
-    page_ids = (select(CASE.c.id).where(*conds).order_by(*order).limit(per_page)
-                .offset((page - 1) * per_page).subquery("page"))
+    order = _order(sort)
+    # Only the page's ids are sorted over the whole list; then the page's clients and advisors.
+    page_ids = page_ids_query(f, sort, page, per_page, today).subquery("page")
     rows = conn.execute(
         select(CASE, CLIENT.c.kind, CLIENT.c.first_name, CLIENT.c.last_name, CLIENT.c.company_name,
                ADVISOR.c.name.label("advisor_name"), ADVISOR.c.first_name.label("advisor_first_name"),
