@@ -77,7 +77,7 @@ class Client(SQLModel, table=True):
 
 class Contract(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
-    client_id: str = Field(foreign_key="client.id", index=True)
+    client_id: str = Field(foreign_key="client.id")  # indexed with status and family: see below
     family: str = Field(max_length=16)
     product: str
     effective_date: date = Field(index=True)
@@ -421,6 +421,11 @@ Index("ix_case_agency_window", _CASE_T.c.agency_id, _CASE_T.c.window_end, _CASE_
 Index("ix_case_stats", _CASE_T.c.agency_id, _CASE_T.c.cohort_month, _CASE_T.c.assigned_advisor_id, _CASE_T.c.state,
       _CASE_T.c.reached_at, _CASE_T.c.window_start, _CASE_T.c.window_end, _CASE_T.c.bilan_at, _CASE_T.c.late,
       _CASE_T.c.families_before, _CASE_T.c.documents_required, _CASE_T.c.documents_satisfied, _CASE_T.c.client_id)
+# A client's contracts (every look-up by client), with what the statistics ask of them: whether
+# the client's active contracts span two families ("multi-équipement après", one index search
+# per bilan, no contract row read: migration 0012, docs/performance-pages.md).
+Index("ix_contract_client_status_family", Contract.__table__.c.client_id, Contract.__table__.c.status,
+      Contract.__table__.c.family)
 # Outcomes and actions by case with what the statistics count of them (no row fetched).
 Index("ix_bilan_outcome_case_kind", BilanOutcome.__table__.c.case_id, BilanOutcome.__table__.c.kind)
 Index("ix_planned_action_case_kind", PlannedAction.__table__.c.case_id, PlannedAction.__table__.c.kind,
