@@ -423,7 +423,7 @@ Index("ix_case_stats", _CASE_T.c.agency_id, _CASE_T.c.cohort_month, _CASE_T.c.as
       _CASE_T.c.families_before, _CASE_T.c.documents_required, _CASE_T.c.documents_satisfied, _CASE_T.c.client_id)
 # A client's contracts (every look-up by client), with what the statistics ask of them: whether
 # the client's active contracts span two families ("multi-équipement après", one index search
-# per bilan, no contract row read: migration 0012, docs/performance-pages.md).
+# per bilan, no contract row read: migration 0013, docs/performance-pages.md).
 Index("ix_contract_client_status_family", Contract.__table__.c.client_id, Contract.__table__.c.status,
       Contract.__table__.c.family)
 # Outcomes and actions by case with what the statistics count of them (no row fetched).

@@ -1,4 +1,4 @@
-"""Migration 0012 and store/tables.py agree on the contracts' client index: the wide one
+"""Migration 0013 and store/tables.py agree on the contracts' client index: the wide one
 (client_id, status, family) is there, the narrow one it replaces is gone, and Alembic finds
 nothing to change about the contract table's indexes, on SQLite and PostgreSQL."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ def _on_contract_indexes(diff) -> bool:
     return flat[0] in ("add_index", "remove_index") and flat[1].table.name == "contract"
 
 
-def test_migration_0012__the_contract_indexes_are_the_ones_the_tables_declare(engine):
+def test_migration_0013__the_contract_indexes_are_the_ones_the_tables_declare(engine):
     with engine.connect() as conn:
         diffs = [d for d in compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
                  if _on_contract_indexes(d)]

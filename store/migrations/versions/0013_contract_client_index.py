@@ -1,7 +1,7 @@
 """statistics at 100,000 cases: the contracts' client index covers status and family
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 
 The statistics ask, for each case whose bilan is done, whether its client's active contracts
 span two families. With an index on client_id alone each answer read the client's contract
@@ -16,8 +16,8 @@ import sqlmodel  # noqa: F401
 import store.types  # noqa: F401
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
