@@ -139,8 +139,13 @@ def make_engine(url: str) -> Engine:
     # retries a write once when it came before COMMIT, and the API answers 503 + Retry-After
     # otherwise (api/errors.py). A long-lived caller outside the API (a flow, the CLI) sees that
     # one error itself where the ping used to hide it.
+    # jit=off: PostgreSQL compiles a query whose estimated cost passes jit_above_cost; the
+    # statistics' GROUP BY over an agency's 50,000 cases passes it and spent 45-60 ms compiling
+    # (EXPLAIN ANALYZE's "JIT: Timing") for a query that then runs in about as long: no query
+    # here is the long analytical kind JIT pays for (docs/performance-pages.md).
+    connect_args = {"options": "-c jit=off"} if url.startswith("postgresql") else {}
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False, pool_recycle=PG_RECYCLE_S,
-                         hide_parameters=HIDE_PARAMETERS)
+                         hide_parameters=HIDE_PARAMETERS, connect_args=connect_args)
 
 
 def alembic_config(url: str):
