@@ -19,7 +19,8 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from states import requirements
@@ -108,14 +109,23 @@ def consented_appointment(case: CaseSnapshot, appointment_id: int, at: datetime,
 def solicitation_refusals(case: CaseSnapshot, at: datetime) -> list[str]:
     """Every reason an outbound solicitation call at `at` is refused (D223-9, opposition, too early)."""
     client = case.client
+    return refusals_of(client.kind, client.postal_code, client.opposition_phone, case.window_start,
+                       case.attempts or (), at)
+
+
+def refusals_of(kind: ClientKind, postal_code: str | None, opposition_phone: bool, window_start: date | None,
+                attempts: Iterable[AttemptRecord], at: datetime) -> list[str]:
+    """`solicitation_refusals` from the values it reads: what a list of a few hundred cases
+    calls without building a snapshot per case (a frozen ClientRecord and CaseSnapshot each
+    cost more than the rules themselves: "Mes dossiers", docs/performance-pages.md)."""
     reasons: list[str] = []
-    if client.opposition_phone:
+    if opposition_phone:
         reasons.append("le client s'est opposé au démarchage téléphonique")
-    local_day = at.astimezone(client_timezone(client.postal_code)).date()
-    if case.window_start is not None and local_day < case.window_start:
-        reasons.append(f"trop tôt : la fenêtre de contact s'ouvre le {case.window_start:%d/%m/%Y} "
+    local_day = at.astimezone(client_timezone(postal_code)).date()
+    if window_start is not None and local_day < window_start:
+        reasons.append(f"trop tôt : la fenêtre de contact s'ouvre le {window_start:%d/%m/%Y} "
                        f"(appel du {local_day:%d/%m/%Y})")
-    reasons += call_refusals(client.kind, client.postal_code, at, case.attempts or ())
+    reasons += call_refusals(kind, postal_code, at, attempts)
     return reasons
 
 

@@ -28,12 +28,12 @@ from api.queries.search import Terms
 from states.appointments import status_at
 from states.calendar import PARIS, client_timezone, territory
 from states.calling_rules import next_allowed_slot
-from states.calls import solicitation_refusals
+from states.calls import refusals_of
 from states.lateness import is_late
 from states.lifecycle import OPEN_STATES, State
 from states.people import advisor_display_name, client_display_name
 from states.records import (
-    AppointmentStatus, AttemptOutcome, AttemptRecord, CallBasis, CaseSnapshot, Channel, ClientKind, ClientRecord,
+    AppointmentStatus, AttemptOutcome, AttemptRecord, CallBasis, Channel, ClientKind,
     Direction,
 )
 from store.snapshot import ACTION, ADVISOR, APPOINTMENT, ATTEMPT, CASE, CASE_CONTRACT, CLIENT, CONTRACT
@@ -223,17 +223,14 @@ def _item(r, attempts: list[AttemptRecord], appointments: list, overdue: int, pr
         return item
     # Without attempts, the rules' answer depends only on the client's kind and territory, the
     # opposition and whether the window is open yet: computed once per list for all such cases
-    # (most of an advisor's), the same function deciding (states.calls.solicitation_refusals).
+    # (most of an advisor's), the same function deciding (states.calls.refusals_of).
     key = None if attempts else (r.kind, territory(r.postal_code), bool(r.opposition_phone),
                                  r.window_start if item.window_not_open else None)
     if key is not None and key in memo:
         item.refusals = list(memo[key])
     else:
-        snap = CaseSnapshot(id=r.id, state=r.state, version=r.version, window_start=r.window_start,
-                            window_end=r.window_end, created_at=r.created_at, attempts=tuple(attempts),
-                            client=ClientRecord(id=r.client_id, kind=ClientKind(r.kind), agency_id=r.agency_id,
-                                                postal_code=r.postal_code, opposition_phone=bool(r.opposition_phone)))
-        item.refusals = solicitation_refusals(snap, now)
+        item.refusals = refusals_of(ClientKind(r.kind), r.postal_code, bool(r.opposition_phone), r.window_start,
+                                    attempts, now)
         if key is not None:
             memo[key] = list(item.refusals)
     item.callable_now = not item.refusals
