@@ -36,6 +36,7 @@ from states.records import (
     AppointmentStatus, AttemptOutcome, AttemptRecord, CallBasis, Channel, ClientKind,
     Direction,
 )
+from store.id_lists import in_ids
 from store.snapshot import ACTION, ADVISOR, APPOINTMENT, ATTEMPT, CASE, CASE_CONTRACT, CLIENT, CONTRACT
 
 LIMIT = 500
@@ -111,12 +112,19 @@ def _conditions(f: Filters, today: date) -> list:
     return conds
 
 
-_IDS = bindparam("ids", expanding=True)
 _CHANNEL, _OUTCOME, _DIRECTION, _BASIS = ({m.value: m for m in e} for e in (Channel, AttemptOutcome, Direction, CallBasis))
-_ATTEMPTS = select(ATTEMPT).where(ATTEMPT.c.case_id.in_(_IDS)).order_by(ATTEMPT.c.at)
+# By the page's case ids: one array on PostgreSQL, an IN list on SQLite (store/id_lists.py).
+_ATTEMPTS = select(ATTEMPT).where(in_ids(ATTEMPT.c.case_id)).order_by(ATTEMPT.c.at)
 _CONTRACTS = (select(CASE_CONTRACT.c.case_id, CONTRACT.c.id, CONTRACT.c.product)
               .join(CONTRACT, CONTRACT.c.id == CASE_CONTRACT.c.contract_id)
-              .where(CASE_CONTRACT.c.case_id.in_(_IDS)).order_by(CONTRACT.c.id))
+              .where(in_ids(CASE_CONTRACT.c.case_id)).order_by(CONTRACT.c.id))
+_APPOINTMENTS = (select(APPOINTMENT.c.case_id, APPOINTMENT.c.at, APPOINTMENT.c.status)
+                 .where(in_ids(APPOINTMENT.c.case_id), APPOINTMENT.c.at >= bindparam("day_start"),
+                        APPOINTMENT.c.status != AppointmentStatus.CANCELLED.value)
+                 .order_by(APPOINTMENT.c.at))
+_OVERDUE_ACTIONS = (select(ACTION.c.case_id, func.count())
+                    .where(in_ids(ACTION.c.case_id), ACTION.c.status == "open", ACTION.c.due_date < bindparam("today"))
+                    .group_by(ACTION.c.case_id))
 
 
 def plain_rows(result) -> list:
@@ -178,15 +186,9 @@ def load(conn: Connection, f: Filters, now: datetime, detail: int | None = None)
                 _CHANNEL[a.channel], a.at, _OUTCOME[a.outcome], _DIRECTION[a.direction],
                 _BASIS[a.basis] if a.basis else None, a.appointment_id))
         day_start = datetime.combine(today, time(0), PARIS)
-        for ap in conn.execute(select(APPOINTMENT.c.case_id, APPOINTMENT.c.at, APPOINTMENT.c.status)
-                               .where(APPOINTMENT.c.case_id.in_(ids), APPOINTMENT.c.at >= day_start,
-                                      APPOINTMENT.c.status != AppointmentStatus.CANCELLED.value)
-                               .order_by(APPOINTMENT.c.at)):
+        for ap in conn.execute(_APPOINTMENTS, {"ids": ids, "day_start": day_start}):
             appointments.setdefault(ap.case_id, []).append(ap)
-        for case_id, n in conn.execute(
-                select(ACTION.c.case_id, func.count()).where(ACTION.c.case_id.in_(ids), ACTION.c.status == "open",
-                                                             ACTION.c.due_date < today)
-                .group_by(ACTION.c.case_id)):
+        for case_id, n in conn.execute(_OVERDUE_ACTIONS, {"ids": ids, "today": today}):
             overdue[case_id] = n
         for case_id, _contract_id, product in conn.execute(_CONTRACTS, {"ids": ids}):
             products.setdefault(case_id, []).append(product)
