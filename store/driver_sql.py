@@ -23,6 +23,11 @@ Falls back to `conn.execute` (the same statement, the same parameters) when it c
 those promises: no transaction begun yet (conn.execute would autobegin it), statement event
 listeners registered (tests that count or intercept statements must see them all), a
 statement this module does not handle (expanding IN, non-scalar defaults), or `ENABLED` off.
+
+It leans on SQLAlchemy internals (`Connection._handle_dbapi_exception`, the compiled statement's
+`_bind_processors` and `_result_columns`, `TypeEngine._cached_result_processor`), stable in the
+pinned 2.0.58: after an upgrade, tests/integration/test_write_path__driver_sql_same_rows.py
+says whether the rows are still the same.
 """
 from __future__ import annotations
 
