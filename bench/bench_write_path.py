@@ -218,6 +218,18 @@ def measure_machines(n_build: int, n_trigger: int) -> tuple[list[float], list[fl
     return build, trig
 
 
+def measure_sqlalchemy_only(url: str, n_changes: int, n_cases: int) -> list[float]:
+    """The same changes with every statement through Connection.execute (store/driver_sql.py
+    off): the write path as it was before, for a before/after within one run."""
+    from store import driver_sql
+
+    driver_sql.ENABLED = False
+    try:
+        return measure_write_path(url, n_changes, n_cases)[0]
+    finally:
+        driver_sql.ENABLED = True
+
+
 def _write_path_rows(label: str, all_t: list[float], by_kind: dict[str, list[float]], raw: list[float],
                      raw_name: str, n: int, n_cases: int, with_target: bool) -> list[Result]:
     ms = 1e3
@@ -249,8 +261,13 @@ def run(quick: bool) -> list[Result]:
         tmp = Path(d)
         raw = measure_raw_sqlite(tmp, n)
         all_t, by_kind = measure_write_path(f"sqlite:///{tmp / 'm3.db'}", n, n_cases)
+        before_t = measure_sqlalchemy_only(f"sqlite:///{tmp / 'm3_sqlalchemy.db'}", n, n_cases)
     results = _write_path_rows("SQLite", all_t, by_kind, raw, "sqlite3", n, n_cases, with_target=True)
     raw_sqlite_med = statistics.median(raw)
+    before_med = statistics.median(before_t)
+    results.append(Result("SQLite: the same through Connection.execute only (before driver_sql), median",
+                          before_med * 1e3, "ms", "", None, f"p99 {_pct(before_t, 99) * 1e3:.3f} ms, same run",
+                          before_med / raw_sqlite_med))
     raw_pg_med = None
     try:
         with postgres_database("m3_bench_wp") as url:
@@ -279,5 +296,7 @@ def run(quick: bool) -> list[Result]:
 
 
 if __name__ == "__main__":
-    for r in run(quick=False):
+    import sys
+
+    for r in run(quick="--quick" in sys.argv[1:]):
         print(f"{r.name:60s} {r.value:10.3f} {r.unit:3s} {r.target:10s} {'' if r.ok is None else r.ok} {r.note}")

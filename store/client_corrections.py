@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from states.corrections import Correction
+from store import driver_sql
 from store.tables import ClientCorrection
 
 CORRECTION = ClientCorrection.__table__
@@ -35,7 +36,9 @@ _UPSERTS = {d: _upsert_statement(d) for d in ("postgresql", "sqlite")}
 def upsert(conn: Connection, client_id: str, case_id: int, audit_seq: int, field: str,
            values: dict[str, Any]) -> None:
     """A correction of `field`, made by audit record `audit_seq` of case `case_id`."""
-    conn.execute(_UPSERTS[conn.dialect.name], {
+    # On the driver's cursor (store/driver_sql.py): a dialect insert() has no cache key in
+    # SQLAlchemy 2.0, so conn.execute compiled this upsert again on every correction.
+    driver_sql.execute(conn, _UPSERTS[conn.dialect.name], {
         "client_id": client_id, "field": field, "crm_value_before": values["crm_value_before"],
         "corrected_value": values["corrected_value"], "corrected_at": values["corrected_at"],
         "case_id": case_id, "audit_seq": audit_seq, "exported_at": None})

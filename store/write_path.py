@@ -35,6 +35,7 @@ from store.tables import Notification
 from store import client_corrections
 from store import search_columns
 from store import completeness
+from store import driver_sql
 
 log = logging.getLogger("m3.write_path")  # ids only: no personal data in logs
 
@@ -77,11 +78,12 @@ _COLUMNS = {t: frozenset(t.c.keys()) for t in (CASE, CLIENT, ACTION, NOTIFICATIO
 
 
 def _run(conn: Connection, stmt, table, params: dict[str, Any], where: dict[str, Any] | None = None) -> Any:
-    """Execute a prebuilt statement; keys that are not columns fail as `.values()` would."""
+    """Execute a prebuilt statement on the driver's cursor (store/driver_sql.py); keys that are
+    not columns fail as `.values()` would."""
     if not params.keys() <= _COLUMNS[table]:
         stmt = stmt.values(params)  # raises "Unconsumed column names", as before
         params = {}
-    return conn.execute(stmt, {**params, **where} if where else params)
+    return driver_sql.execute(conn, stmt, {**params, **where} if where else params)
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def _apply(conn: Connection, row, case, fx: Effects, actor: str, now: datetime) 
     if record is None:
         record = audit.record_values(row.id, seq, row.audit_head or audit.GENESIS, now, actor, fx.action,
                                      _resolve(fx.changes, refs), fx.reason)
-        conn.execute(_SET_AUDIT_TIP, {"audit_seq": seq, "audit_head": record["hash"], "w_id": row.id})
+        driver_sql.execute(conn, _SET_AUDIT_TIP, {"audit_seq": seq, "audit_head": record["hash"], "w_id": row.id})
     _run(conn, _INSERT_AUDIT, audit.AUDIT, record)
     for note in fx.notifications:
         kind, extra = (note.kind, note.payload) if isinstance(note, Notify) else (note, {})
