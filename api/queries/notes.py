@@ -7,7 +7,7 @@ from sqlalchemy import Connection, select
 
 from states.notes import TOPIC_KIND_LABELS, TOPIC_STATUS_LABELS
 from states.records import TopicKind, TopicStatus
-from store.snapshot import NOTE, TOPIC
+from store.snapshot import NOTE
 
 
 def notes_of(conn: Connection, case_id: int) -> list[dict[str, Any]]:
@@ -17,9 +17,8 @@ def notes_of(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def topics_of(conn: Connection, case_id: int) -> list[dict[str, Any]]:
-    """In the order they occurred (then recorded), with their French labels."""
-    rows = conn.execute(select(TOPIC).where(TOPIC.c.case_id == case_id).order_by(TOPIC.c.occurred_on, TOPIC.c.id))
+def topic_views(rows) -> list[dict[str, Any]]:
+    """Topic rows (in the order given) with their French labels."""
     return [{**{k: v for k, v in r._mapping.items() if k != "case_id"},
              "kind_label": TOPIC_KIND_LABELS[TopicKind(r.kind)],
              "status_label": TOPIC_STATUS_LABELS[TopicStatus(r.status)]} for r in rows]
