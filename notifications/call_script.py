@@ -291,8 +291,10 @@ def render(data: dict[str, Any], agency_id: str, scripts_dir: Path | None = None
 def for_case(conn: Connection, case_id: int, scripts_dir: Path | None = None) -> dict[str, Any] | None:
     """The script and what the page shows beside it (claims and questions, the RGPD reminder)."""
     data = script_data(conn, case_id)
-    if data is None:
-        return None
-    agency_id = data["agency"]["id"]
-    script = render(data, agency_id, scripts_dir)
+    return None if data is None else for_data(data, scripts_dir)
+
+
+def for_data(data: dict[str, Any], scripts_dir: Path | None = None) -> dict[str, Any]:
+    """for_case from the template's variables (script_data's, or build_data's from rows already read)."""
+    script = render(data, data["agency"]["id"], scripts_dir)
     return dict(script.as_json(), topics=data["topics"], reminder=HEALTH_REMINDER)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from store import spreadsheet_safe
 from store.tables import AuditRecord, FollowupCase
@@ -165,8 +165,12 @@ def verify_all(conn: Connection) -> tuple[int, int, list[Breach], str]:
     return len(cases), n_records, breaches, digest.hexdigest()
 
 
+# Built once: building it per call cost more than running it (the case page reads it each time).
+_TRAIL = select(AUDIT).where(AUDIT.c.case_id == bindparam("case_id")).order_by(AUDIT.c.seq)
+
+
 def trail(conn: Connection, case_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.seq)).all()
+    rows = conn.execute(_TRAIL, {"case_id": case_id}).all()
     return [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action, "changes": r.changes,
              "reason": r.reason, "prev_hash": r.prev_hash, "hash": r.hash} for r in rows]
 

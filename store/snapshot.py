@@ -101,23 +101,79 @@ def case_row_with_client(conn: Connection, case_id: int) -> tuple[Row | None, Cl
     return row, ClientRecord(kind=ClientKind(values[0]), **dict(zip(_CLIENT_FIELDS, values[1:])))
 
 
+def client_of(conn: Connection, case: Row) -> ClientRecord:
+    return client_record(conn.execute(_CLIENT_BY_ID, {"client_id": case.client_id}).one())
+
+
 def client_record(row: Row) -> ClientRecord:
     m = row._mapping
     return ClientRecord(kind=ClientKind(m["kind"]), **{f: m[f] for f in _CLIENT_FIELDS})
 
 
 def _contracts(conn: Connection, case_id: int) -> tuple[ContractRecord, ...]:
-    rows = driver_sql.rows(conn, _CONTRACTS, {"case_id": case_id})
+    rows = contract_rows(conn, case_id)
+    return contract_records(rows, requirement_rows(conn, rows))
+
+
+def contract_rows(conn: Connection, case_id: int) -> list[Row]:
+    """The case's contracts, by id."""
+    return driver_sql.rows(conn, _CONTRACTS, {"case_id": case_id})
+
+
+def requirement_rows(conn: Connection, contracts: list[Row]) -> list[Row]:
+    """The signatures and documents of these contracts (no statement when there are none)."""
+    return conn.execute(_REQUIREMENTS, {"ids": [c.id for c in contracts]}).all() if contracts else []  # an IN list
+
+
+def contract_records(contracts: Iterable[Row], requirements: Iterable[Row]) -> tuple[ContractRecord, ...]:
     reqs: dict[str, dict[str, RequirementRecord]] = {}
-    if rows:
-        for r in conn.execute(_REQUIREMENTS, {"ids": [c.id for c in rows]}):
-            reqs.setdefault(r.contract_id, {})[r.code] = RequirementRecord(
-                r.code, RequirementStatus(r.status), r.waiver_reason)
+    for r in requirements:
+        reqs.setdefault(r.contract_id, {})[r.code] = RequirementRecord(r.code, RequirementStatus(r.status),
+                                                                       r.waiver_reason)
     return tuple(
         ContractRecord(c.id, Family(c.family), c.product, c.effective_date, c.status == "active", c.premium_eur,
                        reqs.get(c.id, {}))
-        for c in rows
+        for c in contracts
     )
+
+
+# One row of a part -> its domain record: snapshot() and store/case_read.py (the case detail,
+# which reads each table once and renders the same rows) build the records the same way.
+def attempt_record(r: Row) -> AttemptRecord:
+    return AttemptRecord(Channel(r.channel), r.at, AttemptOutcome(r.outcome), Direction(r.direction),
+                         CallBasis(r.basis) if r.basis else None, r.appointment_id)
+
+
+def appointment_record(r: Row) -> AppointmentRecord:
+    return AppointmentRecord(r.id, r.at, AppointmentChannel(r.channel), AppointmentStatus(r.status), r.advisor_id,
+                             r.client_agreed)
+
+
+def inventory_record(r: Row) -> InventoryRecord:
+    return InventoryRecord(Family(r.family), r.product, Held(r.held), r.insurer, r.renewal_date, r.contract_id, r.id)
+
+
+def outcome_record(r: Row) -> OutcomeRecord:
+    return OutcomeRecord(r.id, OutcomeKind(r.kind), r.detail, r.suggestion_code,
+                         ClientDecision(r.client_decision) if r.client_decision else None, r.answer, r.topic_id,
+                         r.action_id, r.correction_seq)
+
+
+def decision_record(r: Row) -> DecisionRecord:
+    return DecisionRecord(r.code, SuggestionDecision(r.decision), r.reason, r.outcome_id, r.action_id, r.at)
+
+
+def topic_record(r: Row) -> TopicRecord:
+    return TopicRecord(r.id, TopicKind(r.kind), r.occurred_on, r.summary, TopicStatus(r.status), r.answer)
+
+
+def action_record(r: Row) -> ActionRecord:
+    return ActionRecord(r.id, ActionKind(r.kind), r.owner_id, r.due_date, ActionStatus(r.status), r.label,
+                        DevisStatus(r.devis_status) if r.devis_status else None)
+
+
+def advisor_record(r: Row) -> AdvisorRecord:
+    return AdvisorRecord(r.id, r.name, r.agency_id, r.active)
 
 
 def advisors(conn: Connection, ids: Iterable[int]) -> dict[int, AdvisorRecord]:
@@ -125,7 +181,7 @@ def advisors(conn: Connection, ids: Iterable[int]) -> dict[int, AdvisorRecord]:
     if not ids:
         return {}
     rows = conn.execute(_ADVISORS, {"ids": ids}).all()
-    return {r.id: AdvisorRecord(r.id, r.name, r.agency_id, r.active) for r in rows}
+    return {r.id: advisor_record(r) for r in rows}
 
 
 def _letters(conn: Connection, case_id: int):
@@ -144,32 +200,20 @@ def snapshot(conn: Connection, case: Row, needs: frozenset[str] = ALL_PARTS,
     cid = case.id
     parts: dict = {}
     if "client" in needs:
-        parts["client"] = client if client is not None else client_record(
-            conn.execute(_CLIENT_BY_ID, {"client_id": case.client_id}).one())
+        parts["client"] = client if client is not None else client_of(conn, case)
     if "contracts" in needs:
         parts["contracts"] = _contracts(conn, cid)
     if "contract_ids" in needs:  # the ids alone, one light query (a contract joining the case)
         parts["contract_ids"] = tuple(conn.execute(_CONTRACT_IDS, {"case_id": cid}).scalars())
     if "attempts" in needs:
-        parts["attempts"] = tuple(
-            AttemptRecord(Channel(r.channel), r.at, AttemptOutcome(r.outcome), Direction(r.direction),
-                          CallBasis(r.basis) if r.basis else None, r.appointment_id)
-            for r in driver_sql.rows(conn, _ATTEMPTS, {"case_id": cid}))
+        parts["attempts"] = tuple(attempt_record(r) for r in driver_sql.rows(conn, _ATTEMPTS, {"case_id": cid}))
     if "appointments" in needs:
-        parts["appointments"] = tuple(
-            AppointmentRecord(r.id, r.at, AppointmentChannel(r.channel), AppointmentStatus(r.status), r.advisor_id,
-                              r.client_agreed)
-            for r in driver_sql.rows(conn, _APPOINTMENTS, {"case_id": cid}))
+        parts["appointments"] = tuple(appointment_record(r)
+                                      for r in driver_sql.rows(conn, _APPOINTMENTS, {"case_id": cid}))
     if "inventory" in needs:
-        parts["inventory"] = tuple(
-            InventoryRecord(Family(r.family), r.product, Held(r.held), r.insurer, r.renewal_date, r.contract_id, r.id)
-            for r in driver_sql.rows(conn, _INVENTORY, {"case_id": cid}))
+        parts["inventory"] = tuple(inventory_record(r) for r in driver_sql.rows(conn, _INVENTORY, {"case_id": cid}))
     if "outcomes" in needs:
-        records = tuple(
-            OutcomeRecord(r.id, OutcomeKind(r.kind), r.detail, r.suggestion_code,
-                          ClientDecision(r.client_decision) if r.client_decision else None, r.answer, r.topic_id,
-                          r.action_id, r.correction_seq)
-            for r in driver_sql.rows(conn, _OUTCOMES, {"case_id": cid}))
+        records = tuple(outcome_record(r) for r in driver_sql.rows(conn, _OUTCOMES, {"case_id": cid}))
         parts["outcomes"] = tuple(o.kind for o in records)
         parts["outcome_records"] = records
     if "client_contracts" in needs:
@@ -177,9 +221,7 @@ def snapshot(conn: Connection, case: Row, needs: frozenset[str] = ALL_PARTS,
             ContractRecord(c.id, Family(c.family), c.product, c.effective_date, True, c.premium_eur)
             for c in driver_sql.rows(conn, _CLIENT_CONTRACTS, {"client_id": case.client_id}))
     if "decisions" in needs:
-        parts["decisions"] = tuple(
-            DecisionRecord(r.code, SuggestionDecision(r.decision), r.reason, r.outcome_id, r.action_id, r.at)
-            for r in driver_sql.rows(conn, _DECISIONS, {"case_id": cid}))
+        parts["decisions"] = tuple(decision_record(r) for r in driver_sql.rows(conn, _DECISIONS, {"case_id": cid}))
     if "bilans" in needs:
         parts["bilan_count"] = conn.execute(_BILAN_COUNT, {"case_id": cid}).scalar() or 0
         if case.assigned_advisor_id:  # the record names the case's advisor
@@ -187,21 +229,21 @@ def snapshot(conn: Connection, case: Row, needs: frozenset[str] = ALL_PARTS,
     if "correction_seqs" in needs:
         parts["correction_seqs"] = tuple(conn.execute(_CORRECTION_SEQS, {"case_id": cid}).scalars())
     if "topics" in needs:
-        parts["topics"] = tuple(
-            TopicRecord(r.id, TopicKind(r.kind), r.occurred_on, r.summary, TopicStatus(r.status), r.answer)
-            for r in driver_sql.rows(conn, _TOPICS, {"case_id": cid}))
+        parts["topics"] = tuple(topic_record(r) for r in driver_sql.rows(conn, _TOPICS, {"case_id": cid}))
     if "actions" in needs:
-        parts["actions"] = tuple(
-            ActionRecord(r.id, ActionKind(r.kind), r.owner_id, r.due_date, ActionStatus(r.status), r.label,
-                         DevisStatus(r.devis_status) if r.devis_status else None)
-            for r in driver_sql.rows(conn, _ACTIONS, {"case_id": cid}))
+        parts["actions"] = tuple(action_record(r) for r in driver_sql.rows(conn, _ACTIONS, {"case_id": cid}))
     if "letters" in needs:  # the case's postal letters (states/letters.py)
         parts["letters"] = _letters(conn, cid)
+    return snapshot_of(case, parts, advisors(conn, advisor_ids))
+
+
+def snapshot_of(case: Row, parts: dict, advisors: dict[int, AdvisorRecord]) -> CaseSnapshot:
+    """The snapshot of a case row with the parts already built (the keyword arguments of CaseSnapshot)."""
     return CaseSnapshot(
-        id=cid, state=case.state, version=case.version, assigned_advisor_id=case.assigned_advisor_id,
+        id=case.id, state=case.state, version=case.version, assigned_advisor_id=case.assigned_advisor_id,
         assignment_confirmed=case.assignment_confirmed, nothing_elsewhere=case.nothing_elsewhere,
         closing_reason=case.closing_reason, escalation_step=case.escalation_step, audit_seq=case.audit_seq,
-        advisors=advisors(conn, advisor_ids), **parts,
+        advisors=advisors, **parts,
         agency_id=case.agency_id, created_at=case.created_at, window_start=case.window_start,
         window_end=case.window_end, reached_at=case.reached_at,
     )

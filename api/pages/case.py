@@ -31,7 +31,7 @@ from api.pages import forms as F
 from api.pages import labels as L
 from api.pages.common import PageUser, flash, form_of, is_htmx, problem_context, redirect, render
 from api.queries import worklist
-from api.queries.cases import case_detail
+from api.queries.cases import case_detail, detail_of
 from api.queries.cases import label as state_label
 from api.roles import User
 from api.schemas import ClientCorrection, InventoryIn, OutcomeIn
@@ -53,7 +53,7 @@ from states.records import (
     DevisStatus, Direction, RequirementStatus, TopicKind,
 )
 from store import audit
-from store.snapshot import case_row, snapshot
+from store.case_read import Offers, read_case
 from store.write_path import ChangeResult
 
 router = APIRouter(prefix="/dossiers/{case_id}", include_in_schema=False)
@@ -168,15 +168,16 @@ def load_view(engine, user: User, case_id: int, now: datetime) -> dict[str, Any]
     access.require(user, "cases.read")
     today = now.astimezone(PARIS).date()
     with engine.connect() as conn:
-        detail = case_detail(conn, case_id, today, now, _tolerance())
-        if detail is None or not user.sees(detail["case"]["agency_id"]):
+        # Each table once (store/case_read.py): the advisors the forms offer come with the case's.
+        rows = read_case(conn, case_id, Offers(user.scope))
+        if rows is None or not user.sees(rows.case.agency_id):
             raise access.not_found(case_id)
-        row = case_row(conn, case_id)
-        snap = snapshot(conn, row, frozenset({"client", "attempts"}))
+        detail = detail_of(conn, rows, today, now, _tolerance())
+        snap = rows.snapshot
         trail = audit.trail(conn, case_id)
-        agency = detail["case"]["agency_id"]
-        advisors = worklist.advisors_of(conn, agency)
-        all_advisors = advisors if user.scope == agency else worklist.advisors_of(conn, user.scope)
+        agency = rows.case.agency_id
+        advisors = worklist.offered(rows.offered_in(agency))
+        all_advisors = advisors if user.scope == agency else worklist.offered(rows.offered_in(user.scope))
         agencies = [a for a in worklist.agencies(conn) if user.sees(a["id"])]
     client = detail["client"]
     tz = client_timezone(client.get("postal_code"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from notifications import bilan_pdf
 from notifications.context import agency_info
@@ -43,9 +43,12 @@ def _meta(r, case_id: int) -> dict[str, Any]:
             "pdf": f"/api/cases/{case_id}/bilans/{r.seq}.pdf"}
 
 
+# Built once (every case detail lists the records): building it per call cost more than running it.
+_RECORDS = select(*_META).where(BILAN_RECORD.c.case_id == bindparam("case_id")).order_by(BILAN_RECORD.c.seq)
+
+
 def records(conn: Connection, case_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(*_META).where(BILAN_RECORD.c.case_id == case_id).order_by(BILAN_RECORD.c.seq)).all()
-    return [_meta(r, case_id) for r in rows]
+    return [_meta(r, case_id) for r in conn.execute(_RECORDS, {"case_id": case_id})]
 
 
 def record(conn: Connection, case_id: int, seq: int) -> dict[str, Any] | None:

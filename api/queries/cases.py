@@ -10,13 +10,15 @@ from sqlalchemy import Connection, Select, bindparam, func, select
 from states import fiche, requirements
 from states.decide import allowed_now
 from states.lifecycle import EVENTS, STATE_LABELS, State
-from api.queries.notes import notes_of, topics_of
+from api.queries.notes import notes_of, topic_views
 from states.lateness import is_late
 from states.people import advisor_display_name, client_display_name
 from store.lateness import late_clause
 from states.notes import HEALTH_REMINDER
-from store.snapshot import ACTION, ADVISOR, ATTEMPT, CASE, CLIENT, INVENTORY, OUTCOME, case_row, snapshot
+from store.case_read import CaseRows, read_case
+from store.snapshot import ADVISOR, CASE, CLIENT
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 from api.queries import appointments as appointment_queries
 from api.queries import cohort_view
@@ -136,14 +138,8 @@ def _summary(r, today: date) -> dict[str, Any]:
     }
 
 
-_ROWS: dict[str, Any] = {}  # a statement per table, built once: building one costs more than running it
-
-
-def _rows(conn: Connection, table, case_id: int) -> list[dict[str, Any]]:
-    stmt = _ROWS.get(table.name)
-    if stmt is None:
-        stmt = _ROWS[table.name] = select(table).where(table.c.case_id == bindparam("case_id")).order_by(table.c.id)
-    rows = conn.execute(stmt, {"case_id": case_id}).all()
+def _rows(rows: list) -> list[dict[str, Any]]:
+    """Rows of a part as the detail shows them: every column but the case id."""
     return [{k: v for k, v in r._mapping.items() if k != "case_id"} for r in rows]
 
 
@@ -153,20 +149,23 @@ def case_detail(conn: Connection, case_id: int, today: date, now: datetime | Non
 
     `now` and `tolerance` derive the appointments' status (missed); without `now`, the start of
     `today` in Paris."""
-    row = case_row(conn, case_id)
-    if row is None:
-        return None
-    actions = _rows(conn, ACTION, case_id)
-    advisor_ids = {row.assigned_advisor_id} | {a["owner_id"] for a in actions}
-    snap = snapshot(conn, row, advisor_ids=[i for i in advisor_ids if i])
-    client = snap.client
-    case = {k: v for k, v in row._mapping.items() if k not in ("audit_head",)}
+    rows = read_case(conn, case_id)
+    return None if rows is None else detail_of(conn, rows, today, now, tolerance)
+
+
+def detail_of(conn: Connection, rows: CaseRows, today: date, now: datetime | None = None,
+              tolerance: timedelta = APPOINTMENT_TOLERANCE) -> dict[str, Any]:
+    """case_detail from the parts read_case read (each table once); notes and bilan records here."""
+    row, snap, client = rows.case, rows.snapshot, rows.client
+    case_id = row.id
+    case = {k: v for k, v in rows.case_columns().items() if k not in ("audit_head",)}
     case["state_label"] = label(row.state)
     # late: en retard (states.lateness), computed; caught_up: rattrapé, the stored column `late`.
     case["caught_up"] = bool(row.late)
     case["late"] = case["overdue"] = is_late(row.state, row.window_end, today)
     case.update(cohort_view.window_fields(row.window_start, today))  # window_open, window_opens_on
     case["priority_detail"] = cohort_view.priority_detail(row.priority_parts, row.priority)  # its French-labelled parts
+    topics = rows.topics_by_date()
     return {
         "case": case,
         "version": row.version,
@@ -181,34 +180,48 @@ def case_detail(conn: Connection, case_id: int, today: date, now: datetime | Non
                               "satisfied": i.satisfied, "waiver_reason": i.waiver_reason}
                              for i in requirements.checklist(k, client.kind)],
         } for k in snap.contracts],
-        "attempts": _rows(conn, ATTEMPT, case_id),
-        "inventory": _rows(conn, INVENTORY, case_id),
+        "attempts": _rows(rows.attempts),
+        "inventory": _rows(rows.inventory),
         "nothing_elsewhere": row.nothing_elsewhere,
-        "outcomes": _rows(conn, OUTCOME, case_id),
-        "actions": actions,
+        "outcomes": _rows(rows.outcomes),
+        "actions": _rows(rows.actions),
         # Notes (newest first), claims and questions since the subscription, the call script (issue 7).
-        "notes": notes_of(conn, case_id), "notes_reminder": HEALTH_REMINDER, "topics": topics_of(conn, case_id),
-        "call_script": _call_script(conn, case_id),
+        "notes": notes_of(conn, case_id), "notes_reminder": HEALTH_REMINDER, "topics": topic_views(topics),
+        "call_script": _call_script(rows, topics),
         "advisors": {str(a.id): {"name": a.name, "agency_id": a.agency_id, "active": a.active}
                      for a in snap.advisors.values()},
         "events": [{"event": e, "label": EVENTS[e].label, "to": EVENTS[e].dest.value, "can_fire": not unmet,
                     "unmet": [{"code": u.code, "message": u.message} for u in unmet]}
                    for e, unmet in allowed_now(snap).items()],
-        **_appointments(conn, case_id, client.postal_code, now or datetime.combine(today, time(), PARIS), tolerance),
+        **_appointments(rows, client.postal_code, now or datetime.combine(today, time(), PARIS), tolerance),
         # The bilan: situation, gap suggestions with their reasons and decisions, frozen records (docs/bilan.md).
         "bilan": bilan_queries.bilan_view(conn, snap),
     }
 
 
-def _appointments(conn: Connection, case_id: int, postal_code: str | None, now: datetime,
+def _appointments(rows: CaseRows, postal_code: str | None, now: datetime,
                   tolerance: timedelta) -> dict[str, Any]:
     """`appointments` (oldest first, status as of now) and `next_appointment` (or None)."""
-    items = appointment_queries.of_case(conn, case_id, postal_code, now, tolerance)
+    def advisor_name(advisor_id: int | None) -> str | None:
+        if advisor_id is None:
+            return None
+        a = rows.advisors.get(advisor_id)
+        return advisor_display_name(a.first_name, a.last_name, a.name) if a else advisor_display_name(None, None, None)
+
+    items = [appointment_queries.describe(r, advisor_name(r.advisor_id), postal_code, now, tolerance)
+             for r in rows.appointments]
     return {"appointments": items, "next_appointment": appointment_queries.next_of(items)}
 
 
-def _call_script(conn: Connection, case_id: int) -> dict[str, Any] | None:
+def _call_script(rows: CaseRows, topics: list) -> dict[str, Any] | None:
+    """The call script from the rows already read (notifications.call_script.script_data reads the same)."""
     from notifications import call_script
 
-    script = call_script.for_case(conn, case_id)
-    return None if script is None else {k: script[k] for k in ("text", "source", "template", "error")}
+    c = rows.client
+    who = SimpleNamespace(id=rows.case.id, agency_id=rows.case.agency_id,
+                          assigned_advisor_id=rows.case.assigned_advisor_id, kind=c.kind.value, civility=c.civility,
+                          first_name=c.first_name, last_name=c.last_name, company_name=c.company_name,
+                          insurance_contact=c.insurance_contact, client_id=c.id)
+    data = call_script.build_data(who, rows.contracts_by_date(), rows.advisors, topics)
+    script = call_script.for_data(data)
+    return {k: script[k] for k in ("text", "source", "template", "error")}

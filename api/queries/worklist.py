@@ -275,8 +275,13 @@ def advisors_of(conn: Connection, scope: str | None) -> list[dict[str, Any]]:
                ).where(ADVISOR.c.active.is_(True))
     if scope is not None:
         q = q.where(ADVISOR.c.agency_id == scope)
+    return offered(conn.execute(q.order_by(ADVISOR.c.agency_id, ADVISOR.c.name)))
+
+
+def offered(rows) -> list[dict[str, Any]]:
+    """Advisor rows (active, by agency then name) as the filters and forms offer them."""
     return [{"id": r.id, "name": advisor_display_name(r.first_name, r.last_name, r.name), "agency_id": r.agency_id}
-            for r in conn.execute(q.order_by(ADVISOR.c.agency_id, ADVISOR.c.name))]
+            for r in rows]
 
 
 def agencies(conn: Connection) -> list[dict[str, Any]]:
