@@ -63,7 +63,7 @@ from store import cases as opening
 from store import run_lock
 from store.errors import VersionConflict
 from store.snapshot import ADVISOR, CASE, CASE_CONTRACT, CLIENT, CONTRACT, REQUIREMENT
-from store.write_path import execute_in
+from store.write_path import Change, execute_batch_in
 
 log = logging.getLogger("m3.cohort")
 ACTOR = "system:cohort"
@@ -370,27 +370,37 @@ def _contract_records(conn: Connection, ids: list[str]) -> dict[str, ContractRec
             for k in conn.execute(select(CONTRACT).where(CONTRACT.c.id.in_(ids)))}
 
 
-def _join(conn: Connection, j: PlannedJoin, records: dict[str, ContractRecord], due: date, now: datetime):
-    """Join through the write path. The write path raises before writing anything (a refusal by
-    the domain, or a version another writer moved on PostgreSQL), so no savepoint is needed: a case
-    changed meanwhile is read again, one closed meanwhile leaves its contracts to the next run."""
-    cmd = JoinContracts(tuple(records[k] for k in j.contract_ids), due)
-    version = j.version
+def _join_all(conn: Connection, joins: list[PlannedJoin], records: dict[str, ContractRecord], due: date,
+              now: datetime) -> list[tuple[PlannedJoin, DomainError]]:
+    """Every join through the write path's batch form (store.write_path.execute_batch_in: the same
+    checks, decide() and rows as one change at a time, in a few statements for all of them).
+    Return the joins the domain refused (a case closed meanwhile: its contracts wait for the next
+    run). A case changed since the plan read it is tried again at its current version."""
+    version = {j.case_id: j.version for j in joins}
+    pending, refused = joins, []
     for _ in range(JOIN_RETRIES):
-        try:
-            res = execute_in(conn, j.case_id, version, cmd, ACTOR, now)
-        except VersionConflict as conflict:
-            version = conflict.current
-            continue
-        except DomainError as refused:
+        changes = [Change(j.case_id, version[j.case_id], JoinContracts(tuple(records[k] for k in j.contract_ids), due))
+                   for j in pending]
+        retry = []
+        for j, outcome in zip(pending, execute_batch_in(conn, changes, ACTOR, now)):
+            if isinstance(outcome, VersionConflict):
+                version[j.case_id] = outcome.current
+                retry.append(j)
+            elif isinstance(outcome, DomainError):
+                refused.append((j, outcome))
+            elif isinstance(outcome, Exception):  # CaseNotFound: a case deleted under the run
+                raise outcome
+            else:
+                j.pieces_actions = int("action" in outcome.changes)
+        if not retry:
             return refused
-        j.pieces_actions = int("action" in res.changes)
-        return None
-    raise VersionConflict(j.case_id, version, version)  # still changing after JOIN_RETRIES reads
+        pending = retry
+    j = pending[0]
+    raise VersionConflict(j.case_id, version[j.case_id], version[j.case_id])  # still changing after JOIN_RETRIES reads
 
 
 def apply(conn: Connection, result: CohortResult, now: datetime, settings: Settings | None = None) -> None:
-    """Write the planned cases (store.cases.open_cases, in bulk) and the joins (the write path)."""
+    """Write the planned cases (store.cases.open_cases, in bulk) and the joins (the write path, in a batch)."""
     s = settings or get_settings()
     result.dry_run = False
     if result.cases:
@@ -401,19 +411,16 @@ def apply(conn: Connection, result: CohortResult, now: datetime, settings: Setti
         return
     records = _contract_records(conn, [k for j in result.joined for k in j.contract_ids])
     due = result.as_of + timedelta(days=s.pieces_due_days)
-    joined = []
-    for j in result.joined:
-        refused = _join(conn, j, records, due, now)
-        if refused is None:
-            joined.append(j)
-            continue
-        log.warning("cohort %s: case %s refused its new contracts (%s)", result.month, j.case_id,
-                    type(refused).__name__)
+    refused = _join_all(conn, result.joined, records, due, now)
+    for j, why in refused:
+        log.warning("cohort %s: case %s refused its new contracts (%s)", result.month, j.case_id, type(why).__name__)
         result.skipped.extend(SkippedContract(
             k, j.client_id, j.case_id, "case_closed_during_run",
             f"dossier n° {j.case_id} clôturé ou modifié pendant la cohorte : contrat repris au prochain passage",
             None, None, None, j.late) for k in j.contract_ids)
-    result.joined = joined
+    if refused:
+        gone = {id(j) for j, _ in refused}
+        result.joined = [j for j in result.joined if id(j) not in gone]
 
 
 @contextmanager
