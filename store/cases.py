@@ -4,7 +4,7 @@
 so its trail starts at creation. The rows are built by `opening_rows`, from `opening_changes`
 and `store.audit.record_values` (the hash chain's only record builder): there is no second,
 hand-written form of an opening record. The three INSERTs are executemany calls on the driver
-(on PostgreSQL, one INSERT … SELECT FROM unnest per table), whatever the number of cases, so a
+(on PostgreSQL, one COPY per table), whatever the number of cases, so a
 cohort of 25,000 cases and a test's single case take the same path. The document counts are
 computed before and written with the case row.
 
@@ -157,8 +157,8 @@ def _insert_audit(conn: Connection, records: list[tuple]) -> None:
 
 
 def bulk_insert(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """executemany on the driver: SQLAlchemy's per-row statement compilation and type processing
-    cost more than the INSERT itself here. Values go through each column's bind processor (dates,
+    """executemany on the driver (COPY on PostgreSQL): SQLAlchemy's per-row statement compilation
+    and type processing cost more than the INSERT itself here. Values go through each column's bind processor (dates,
     times and JSON as the dialect stores them); scalar ones are memoised, since a cohort has few
     distinct dates."""
     if not rows:
@@ -177,22 +177,31 @@ def bulk_insert(conn: Connection, table, columns: tuple[str, ...], rows: list[tu
                 cols[i] = [cache[v] if v in cache else cache.setdefault(v, p(v)) for v in cols[i]]
         rows = list(zip(*cols))
     if dialect.name == "postgresql":
-        _insert_unnest(conn, table, columns, rows)
+        _copy_rows(conn, table, columns, rows)
         return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({", ".join([mark] * len(columns))})'
     conn.exec_driver_sql(sql, rows)
 
 
-def _insert_unnest(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """PostgreSQL: one INSERT … SELECT FROM unnest(one array per column), whatever the number of
-    rows. psycopg's executemany sends and the server executes one INSERT per row: the cohort's
-    25,000 cases, 26,700 links and 25,000 audit records took 5.6 s of its 19 s that way (profile
-    in docs/performance-cohort.md). One statement still goes through SQLAlchemy's events (the
-    crash tests count it as a step) and fails as a whole on a constraint, like the executemany."""
-    dialect = conn.dialect
-    types = [f"{table.c[col].type.compile(dialect=dialect)}[]" for col in columns]
-    arrays = [list(col) for col in zip(*rows)]
-    sql = (f'INSERT INTO {table.name} ({", ".join(columns)}) '
-           f'SELECT * FROM unnest({", ".join(f"%s::{t}" for t in types)})')
-    conn.exec_driver_sql(sql, tuple(arrays))
+def _copy_rows(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """PostgreSQL: COPY … FROM STDIN on the driver's cursor, in the caller's transaction.
+
+    Why (profiles in docs/performance-cohort.md): with psycopg's executemany the server executed
+    one INSERT per row, and the cohort's 25,000 cases, 26,700 links and 25,000 audit records took
+    5.6 s of its 19 s; COPY streams them, formatted by psycopg's C code (client plus server CPU
+    of the whole cohort: 8.5 s with one INSERT … SELECT FROM unnest per table, whose array
+    literals psycopg builds in Python, 9.2 s with json_to_recordset, 7.0 s with COPY). A
+    constraint still fails the whole COPY, as it failed the executemany.
+
+    COPY does not go through SQLAlchemy's execution, so its statement event is sent here: what
+    counts or crashes the statements of a run (tests/integration/test_cohort__crash_rerun.py)
+    still sees this one."""
+    names = ", ".join(conn.dialect.identifier_preparer.quote(col) for col in columns)
+    sql = f"COPY {table.name} ({names}) FROM STDIN"
+    with conn.connection.driver_connection.cursor() as cursor:
+        if conn._has_events or conn.engine._has_events:
+            conn.dispatch.before_cursor_execute(conn, cursor, sql, rows, None, True)
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
