@@ -2,8 +2,8 @@
 
 Set-based: one SELECT finds every eligible contract, one more the cases of their clients, Python
 groups them by client (a few µs per client), and `store.cases.open_cases` writes the new cases,
-their contract links and their opening audit records in three bulk INSERTs, all in ONE
-transaction. Idempotency is the database's: a contract is in at most one case (unique
+their contract links and their opening audit records in three bulk INSERTs (COPY on
+PostgreSQL), the joins go through the write path as one batch, all in ONE transaction. Idempotency is the database's: a contract is in at most one case (unique
 `case_contract.contract_id`), so a rerun, or a rerun after a crash (which rolled everything
 back), creates exactly what a clean run would.
 
@@ -17,8 +17,9 @@ Rules (domain.md, and the choices we made where it is silent):
 - catch-up: an active contract due in M-1 that no case covers (imported late, a missed run) is
   taken by M's cohort; its case is flagged `late`. Only one month back: older ones need a person.
 - which clients (each eligible contract ends in exactly one of these, listed in the result):
-  * the client has an open case: the contract JOINS it, through the write path
-    (`states.joins`, audited as system:cohort: version and audit chain advance). Before
+  * the client has an open case: the contract JOINS it, through the write path's batch form
+    (`store.write_path.execute_batch_in`: `states.joins` decides, audited as system:cohort on
+    each case, version and audit chain advance; all joins in a few statements). Before
     *contrats finalisés* its signatures and documents count toward that step; after it, what is
     missing becomes an open *pièces à obtenir* action, due in `pieces_due_days`;
   * the client's case closed after the client was reached (complet, refus) within
