@@ -2,8 +2,8 @@
 
 Set-based: one SELECT finds every eligible contract, one more the cases of their clients, Python
 groups them by client (a few µs per client), and `store.cases.open_cases` writes the new cases,
-their contract links and their opening audit records in three bulk INSERTs, all in ONE
-transaction. Idempotency is the database's: a contract is in at most one case (unique
+their contract links and their opening audit records in three bulk INSERTs (COPY on
+PostgreSQL), the joins go through the write path as one batch, all in ONE transaction. Idempotency is the database's: a contract is in at most one case (unique
 `case_contract.contract_id`), so a rerun, or a rerun after a crash (which rolled everything
 back), creates exactly what a clean run would.
 
@@ -17,8 +17,9 @@ Rules (domain.md, and the choices we made where it is silent):
 - catch-up: an active contract due in M-1 that no case covers (imported late, a missed run) is
   taken by M's cohort; its case is flagged `late`. Only one month back: older ones need a person.
 - which clients (each eligible contract ends in exactly one of these, listed in the result):
-  * the client has an open case: the contract JOINS it, through the write path
-    (`states.joins`, audited as system:cohort: version and audit chain advance). Before
+  * the client has an open case: the contract JOINS it, through the write path's batch form
+    (`store.write_path.execute_batch_in`: `states.joins` decides, audited as system:cohort on
+    each case, version and audit chain advance; all joins in a few statements). Before
     *contrats finalisés* its signatures and documents count toward that step; after it, what is
     missing becomes an open *pièces à obtenir* action, due in `pieces_due_days`;
   * the client's case closed after the client was reached (complet, refus) within
@@ -63,7 +64,7 @@ from store import cases as opening
 from store import run_lock
 from store.errors import VersionConflict
 from store.snapshot import ADVISOR, CASE, CASE_CONTRACT, CLIENT, CONTRACT, REQUIREMENT
-from store.write_path import execute_in
+from store.write_path import Change, execute_batch_in
 
 log = logging.getLogger("m3.cohort")
 ACTOR = "system:cohort"
@@ -370,27 +371,37 @@ def _contract_records(conn: Connection, ids: list[str]) -> dict[str, ContractRec
             for k in conn.execute(select(CONTRACT).where(CONTRACT.c.id.in_(ids)))}
 
 
-def _join(conn: Connection, j: PlannedJoin, records: dict[str, ContractRecord], due: date, now: datetime):
-    """Join through the write path. The write path raises before writing anything (a refusal by
-    the domain, or a version another writer moved on PostgreSQL), so no savepoint is needed: a case
-    changed meanwhile is read again, one closed meanwhile leaves its contracts to the next run."""
-    cmd = JoinContracts(tuple(records[k] for k in j.contract_ids), due)
-    version = j.version
+def _join_all(conn: Connection, joins: list[PlannedJoin], records: dict[str, ContractRecord], due: date,
+              now: datetime) -> list[tuple[PlannedJoin, DomainError]]:
+    """Every join through the write path's batch form (store.write_path.execute_batch_in: the same
+    checks, decide() and rows as one change at a time, in a few statements for all of them).
+    Return the joins the domain refused (a case closed meanwhile: its contracts wait for the next
+    run). A case changed since the plan read it is tried again at its current version."""
+    version = {j.case_id: j.version for j in joins}
+    pending, refused = joins, []
     for _ in range(JOIN_RETRIES):
-        try:
-            res = execute_in(conn, j.case_id, version, cmd, ACTOR, now)
-        except VersionConflict as conflict:
-            version = conflict.current
-            continue
-        except DomainError as refused:
+        changes = [Change(j.case_id, version[j.case_id], JoinContracts(tuple(records[k] for k in j.contract_ids), due))
+                   for j in pending]
+        retry = []
+        for j, outcome in zip(pending, execute_batch_in(conn, changes, ACTOR, now)):
+            if isinstance(outcome, VersionConflict):
+                version[j.case_id] = outcome.current
+                retry.append(j)
+            elif isinstance(outcome, DomainError):
+                refused.append((j, outcome))
+            elif isinstance(outcome, Exception):  # CaseNotFound: a case deleted under the run
+                raise outcome
+            else:
+                j.pieces_actions = int("action" in outcome.changes)
+        if not retry:
             return refused
-        j.pieces_actions = int("action" in res.changes)
-        return None
-    raise VersionConflict(j.case_id, version, version)  # still changing after JOIN_RETRIES reads
+        pending = retry
+    j = pending[0]
+    raise VersionConflict(j.case_id, version[j.case_id], version[j.case_id])  # still changing after JOIN_RETRIES reads
 
 
 def apply(conn: Connection, result: CohortResult, now: datetime, settings: Settings | None = None) -> None:
-    """Write the planned cases (store.cases.open_cases, in bulk) and the joins (the write path)."""
+    """Write the planned cases (store.cases.open_cases, in bulk) and the joins (the write path, in a batch)."""
     s = settings or get_settings()
     result.dry_run = False
     if result.cases:
@@ -401,19 +412,16 @@ def apply(conn: Connection, result: CohortResult, now: datetime, settings: Setti
         return
     records = _contract_records(conn, [k for j in result.joined for k in j.contract_ids])
     due = result.as_of + timedelta(days=s.pieces_due_days)
-    joined = []
-    for j in result.joined:
-        refused = _join(conn, j, records, due, now)
-        if refused is None:
-            joined.append(j)
-            continue
-        log.warning("cohort %s: case %s refused its new contracts (%s)", result.month, j.case_id,
-                    type(refused).__name__)
+    refused = _join_all(conn, result.joined, records, due, now)
+    for j, why in refused:
+        log.warning("cohort %s: case %s refused its new contracts (%s)", result.month, j.case_id, type(why).__name__)
         result.skipped.extend(SkippedContract(
             k, j.client_id, j.case_id, "case_closed_during_run",
             f"dossier n° {j.case_id} clôturé ou modifié pendant la cohorte : contrat repris au prochain passage",
             None, None, None, j.late) for k in j.contract_ids)
-    result.joined = joined
+    if refused:
+        gone = {id(j) for j, _ in refused}
+        result.joined = [j for j in result.joined if id(j) not in gone]
 
 
 @contextmanager

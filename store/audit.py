@@ -82,8 +82,15 @@ def chain_hash(prev_hash: str, body: str) -> str:
 
 
 def record_values(case_id: int, seq: int, prev_hash: str, at: datetime, actor: str, action: str,
-                  changes: dict, reason: str | None) -> dict[str, Any]:
-    changes = jsonable(changes)
+                  changes: dict, reason: str | None, fresh: bool = False) -> dict[str, Any]:
+    """The record's columns, its hash chained on `prev_hash`.
+
+    `fresh`: the caller built `changes` for this record alone, of JSON's own types only (dict
+    with str keys, list, str, int, bool, None), as store.cases.opening_changes does; it is hashed
+    and stored as given, without jsonable's defensive copy (half of the copy-and-hash cost of the
+    cohort's 25,000 opening records, docs/performance-cohort.md). A value JSON cannot encode
+    still fails the encoder loudly."""
+    changes = changes if fresh else jsonable(changes)
     at = at.astimezone(timezone.utc)  # hashed as stored: the column keeps UTC, whatever the caller's zone
     h = chain_hash(prev_hash, canonical(case_id, seq, at, actor, action, changes, reason))
     return {"case_id": case_id, "seq": seq, "at": at, "actor": actor, "action": action, "changes": changes,

@@ -3,9 +3,10 @@
 `open_cases` writes each case row, its contract links and its first audit record ("ouverture"),
 so its trail starts at creation. The rows are built by `opening_rows`, from `opening_changes`
 and `store.audit.record_values` (the hash chain's only record builder): there is no second,
-hand-written form of an opening record. The three INSERTs are executemany calls on the driver,
-whatever the number of cases, so a cohort of 25,000 cases and a test's single case take the
-same path.
+hand-written form of an opening record. The three INSERTs are executemany calls on the driver
+(on PostgreSQL, one COPY per table), whatever the number of cases, so a
+cohort of 25,000 cases and a test's single case take the same path. The document counts are
+computed before and written with the case row.
 
 Frozen at opening, never recomputed: the distinct families of the client's active contracts
 (`families_before`, the multi-equipment rate's "before") and the priority's parts.
@@ -63,7 +64,8 @@ AUDIT_COLUMNS = ("case_id", "seq", "at", "actor", "action", "changes", "reason",
 def opening_rows(case_id: int, c: NewCase, actor: str, now: datetime) -> tuple[tuple, list[tuple], tuple]:
     """(case row, contract links, audit record) of a new case, as tuples in CASE_COLUMNS /
     (case_id, contract_id) / AUDIT_COLUMNS order."""
-    rec = audit.record_values(case_id, 1, audit.GENESIS, now, actor, OPENING, opening_changes(c), None)
+    # fresh: opening_changes builds a new dict of plain JSON values for this record (see record_values).
+    rec = audit.record_values(case_id, 1, audit.GENESIS, now, actor, OPENING, opening_changes(c), None, fresh=True)
     at = rec["at"]  # UTC, as hashed
     case = (case_id, c.client_id, c.agency_id, c.cohort_month, c.due_date, c.window_start, c.window_end,
             "a_contacter", c.assigned_advisor_id, c.priority, c.priority_parts, c.families_before, 0, c.late,
@@ -124,15 +126,16 @@ def open_cases(conn: Connection, cases: Iterable[NewCase], actor: str, now: date
         held = families_held(conn, missing, now.astimezone(PARIS).date())
         cases = [c if c.families_before is not None else _with_families(c, held.get(c.client_id, 0)) for c in cases]
     ids = allocate_ids(conn, len(cases))
+    # Its checklists counted, for the statistics (store/completeness.py), written with the row.
+    documents = completeness.counts_of_new(conn, [(c.client_id, c.contract_ids) for c in cases])
     rows, links, records = [], [], []
-    for case_id, c in zip(ids, cases):
+    for case_id, c, counts in zip(ids, cases, documents):
         row, case_links, record = opening_rows(case_id, c, actor, now)
-        rows.append(row)
+        rows.append(row + counts)
         links.extend(case_links)
         records.append(record)
     _insert_cases(conn, rows)
     _insert_links(conn, links)
-    completeness.refresh(conn, ids)  # its checklists counted, for the statistics (store/completeness.py)
     _insert_audit(conn, records)
     return ids
 
@@ -142,7 +145,7 @@ def _with_families(c: NewCase, n: int) -> NewCase:
 
 
 def _insert_cases(conn: Connection, rows: list[tuple]) -> None:
-    bulk_insert(conn, CASE, CASE_COLUMNS, rows)
+    bulk_insert(conn, CASE, CASE_COLUMNS + completeness.COLUMNS, rows)
 
 
 def _insert_links(conn: Connection, links: list[tuple]) -> None:
@@ -154,8 +157,8 @@ def _insert_audit(conn: Connection, records: list[tuple]) -> None:
 
 
 def bulk_insert(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """executemany on the driver: SQLAlchemy's per-row statement compilation and type processing
-    cost more than the INSERT itself here. Values go through each column's bind processor (dates,
+    """executemany on the driver (COPY on PostgreSQL): SQLAlchemy's per-row statement compilation
+    and type processing cost more than the INSERT itself here. Values go through each column's bind processor (dates,
     times and JSON as the dialect stores them); scalar ones are memoised, since a cohort has few
     distinct dates."""
     if not rows:
@@ -173,6 +176,32 @@ def bulk_insert(conn: Connection, table, columns: tuple[str, ...], rows: list[tu
                 cache: dict[Any, Any] = {}
                 cols[i] = [cache[v] if v in cache else cache.setdefault(v, p(v)) for v in cols[i]]
         rows = list(zip(*cols))
+    if dialect.name == "postgresql":
+        _copy_rows(conn, table, columns, rows)
+        return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({", ".join([mark] * len(columns))})'
     conn.exec_driver_sql(sql, rows)
+
+
+def _copy_rows(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """PostgreSQL: COPY … FROM STDIN on the driver's cursor, in the caller's transaction.
+
+    Why (profiles in docs/performance-cohort.md): with psycopg's executemany the server executed
+    one INSERT per row, and the cohort's 25,000 cases, 26,700 links and 25,000 audit records took
+    5.6 s of its 19 s; COPY streams them, formatted by psycopg's C code (client plus server CPU
+    of the whole cohort: 8.5 s with one INSERT … SELECT FROM unnest per table, whose array
+    literals psycopg builds in Python, 9.2 s with json_to_recordset, 7.0 s with COPY). A
+    constraint still fails the whole COPY, as it failed the executemany.
+
+    COPY does not go through SQLAlchemy's execution, so its statement event is sent here: what
+    counts or crashes the statements of a run (tests/integration/test_cohort__crash_rerun.py)
+    still sees this one."""
+    names = ", ".join(conn.dialect.identifier_preparer.quote(col) for col in columns)
+    sql = f"COPY {table.name} ({names}) FROM STDIN"
+    with conn.connection.driver_connection.cursor() as cursor:
+        if conn._has_events or conn.engine._has_events:
+            conn.dispatch.before_cursor_execute(conn, cursor, sql, rows, None, True)
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)

@@ -247,3 +247,39 @@ def snapshot_of(case: Row, parts: dict, advisors: dict[int, AdvisorRecord]) -> C
         agency_id=case.agency_id, created_at=case.created_at, window_start=case.window_start,
         window_end=case.window_end, reached_at=case.reached_at,
     )
+
+
+# Many cases at once (store.write_path.execute_batch_in): the same rows as case_row_with_client
+# and the "contract_ids" part, one statement per CHUNK cases instead of two per case.
+CHUNK = 5000  # ids per IN list: well under SQLite's 32,766 variables
+_CASES_WITH_CLIENT = (select(*_CASE_WITH_CLIENT.selected_columns)
+                      .select_from(CASE.outerjoin(CLIENT, CLIENT.c.id == CASE.c.client_id))
+                      .where(CASE.c.id.in_(bindparam("ids", expanding=True))))
+_CONTRACT_IDS_OF_CASES = (select(CASE_CONTRACT.c.case_id, CASE_CONTRACT.c.contract_id)
+                          .where(CASE_CONTRACT.c.case_id.in_(bindparam("ids", expanding=True)))
+                          .order_by(CASE_CONTRACT.c.case_id, CASE_CONTRACT.c.contract_id))
+
+
+def case_rows_with_client(conn: Connection, case_ids: list[int], for_update: bool = False
+                          ) -> dict[int, tuple[Row, ClientRecord | None]]:
+    """case id -> (case row, its client) as case_row_with_client gives them, for many cases.
+    `for_update` (PostgreSQL): the case rows stay locked until the transaction ends, so the
+    versions read here are the ones the UPDATEs will meet."""
+    stmt = _CASES_WITH_CLIENT.with_for_update(of=CASE) if for_update else _CASES_WITH_CLIENT
+    out: dict[int, tuple[Row, ClientRecord | None]] = {}
+    for start in range(0, len(case_ids), CHUNK):
+        for row in conn.execute(stmt, {"ids": case_ids[start:start + CHUNK]}):
+            values = row[_N_CASE_COLUMNS:]
+            client = None if values[1] is None else ClientRecord(
+                kind=ClientKind(values[0]), **dict(zip(_CLIENT_FIELDS, values[1:])))
+            out[row.id] = (row, client)
+    return out
+
+
+def contract_ids_of_cases(conn: Connection, case_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """case id -> its contract ids, sorted (the "contract_ids" part), for many cases."""
+    acc: dict[int, list[str]] = {i: [] for i in case_ids}
+    for start in range(0, len(case_ids), CHUNK):
+        for case_id, contract_id in conn.execute(_CONTRACT_IDS_OF_CASES, {"ids": case_ids[start:start + CHUNK]}):
+            acc[case_id].append(contract_id)
+    return {k: tuple(v) for k, v in acc.items()}
