@@ -54,10 +54,7 @@ from config import Settings, get_settings
 from states.calendar import (
     PARIS, cohort_opens_on, contact_window, due_date, is_business_day, month_bounds, previous_month,
 )
-from states.commands import JoinContracts
-from states.errors import DomainError
-from states.joins import BEFORE_FINALISATION
-from states.lifecycle import ClosingReason, State
+from states.lifecycle import BEFORE_FINALISATION, ClosingReason, State
 from states.records import ContractRecord, Family, RequirementRecord, RequirementStatus
 from store import cases as opening
 from store import run_lock
@@ -373,7 +370,10 @@ def _join(conn: Connection, j: PlannedJoin, records: dict[str, ContractRecord], 
     """Join through the write path. The write path raises before writing anything (a refusal by
     the domain, or a version another writer moved on PostgreSQL), so no savepoint is needed: a case
     changed meanwhile is read again, one closed meanwhile leaves its contracts to the next run."""
-    # Imported here: a dry run never joins, and the write path's modules are ~0.07 s of its start.
+    # Imported here: a dry run never joins, and the write path and the domain's commands and guards
+    # are ~0.1-0.2 s of its start (docs/performance-cli-http.md).
+    from states.commands import JoinContracts
+    from states.errors import DomainError
     from store.write_path import execute_in
 
     cmd = JoinContracts(tuple(records[k] for k in j.contract_ids), due)

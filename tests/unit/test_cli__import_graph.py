@@ -55,9 +55,9 @@ def test_cli__cohort_dry_run_runs_in_process_without_prefect_or_pdf(tmp_path):
     modules_of(["db", "upgrade"], tmp_path)
     loaded = modules_of(["cohort", "--month", "2026-04", "--today", "2026-03-25", "--dry-run"], tmp_path)
     assert "flows.cohort" in loaded
-    # Nor the write path (a dry run joins nothing) nor the other flows.
-    assert not loaded & (HEAVY_EVERYWHERE | NOT_FOR_READING | {"alembic", "store.write_path", "flows.escalation",
-                                                              "flows.reminders"})
+    # Nor the write path and the domain's commands (a dry run joins nothing) nor the other flows.
+    assert not loaded & (HEAVY_EVERYWHERE | NOT_FOR_READING | {"alembic", "store.write_path", "states.commands",
+                                                              "flows.escalation", "flows.reminders"})
 
 
 def test_cli__every_command_of_the_modules_is_in_the_table_and_has_french_static_help():
