@@ -431,17 +431,63 @@ class AuthFailure(TableClass):
 
 # Indexes other than a column's own (index=True), as store/models.py declares them.
 Index('ix_client_search', Client.search_name, Client.search_phone, Client.id).ddl_if(dialect='sqlite')
-Index('ix_client_search_trgm', Client.search_name, Client.search_phone, postgresql_ops={'search_name': 'gin_trgm_ops', 'search_phone': 'gin_trgm_ops'}, postgresql_using='gin').ddl_if(dialect='postgresql')
-Index('ix_case_advisor_state', FollowupCase.assigned_advisor_id, FollowupCase.state, FollowupCase.priority.desc(), FollowupCase.window_end, FollowupCase.id)
+Index(
+    'ix_client_search_trgm',
+    Client.search_name,
+    Client.search_phone,
+    postgresql_ops={'search_name': 'gin_trgm_ops', 'search_phone': 'gin_trgm_ops'},
+    postgresql_using='gin',
+).ddl_if(dialect='postgresql')
+Index(
+    'ix_case_advisor_state',
+    FollowupCase.assigned_advisor_id,
+    FollowupCase.state,
+    FollowupCase.priority.desc(),
+    FollowupCase.window_end,
+    FollowupCase.id,
+)
 Index('ix_case_agency_due', FollowupCase.agency_id, FollowupCase.due_date, FollowupCase.id)
-Index('ix_case_agency_priority', FollowupCase.agency_id, FollowupCase.priority.desc(), FollowupCase.due_date, FollowupCase.id)
-Index('ix_case_agency_window', FollowupCase.agency_id, FollowupCase.window_end, FollowupCase.priority.desc(), FollowupCase.id)
+Index(
+    'ix_case_agency_priority',
+    FollowupCase.agency_id,
+    FollowupCase.priority.desc(),
+    FollowupCase.due_date,
+    FollowupCase.id,
+)
+Index(
+    'ix_case_agency_window',
+    FollowupCase.agency_id,
+    FollowupCase.window_end,
+    FollowupCase.priority.desc(),
+    FollowupCase.id,
+)
 Index('ix_case_priority', FollowupCase.priority.desc(), FollowupCase.due_date, FollowupCase.id)
 Index('ix_case_state_agency_window', FollowupCase.state, FollowupCase.agency_id, FollowupCase.window_end)
-Index('ix_case_stats', FollowupCase.agency_id, FollowupCase.cohort_month, FollowupCase.assigned_advisor_id, FollowupCase.state, FollowupCase.reached_at, FollowupCase.window_start, FollowupCase.window_end, FollowupCase.bilan_at, FollowupCase.late, FollowupCase.families_before, FollowupCase.documents_required, FollowupCase.documents_satisfied, FollowupCase.client_id)
+Index(
+    'ix_case_stats',
+    FollowupCase.agency_id,
+    FollowupCase.cohort_month,
+    FollowupCase.assigned_advisor_id,
+    FollowupCase.state,
+    FollowupCase.reached_at,
+    FollowupCase.window_start,
+    FollowupCase.window_end,
+    FollowupCase.bilan_at,
+    FollowupCase.late,
+    FollowupCase.families_before,
+    FollowupCase.documents_required,
+    FollowupCase.documents_satisfied,
+    FollowupCase.client_id,
+)
 Index('ix_appointment_advisor_at', Appointment.advisor_id, Appointment.at)
 Index('ix_appointment_status_at', Appointment.status, Appointment.at)
 Index('uq_inventory_case_contract', InventoryLine.case_id, InventoryLine.contract_id, unique=True)
 Index('ix_bilan_outcome_case_kind', BilanOutcome.case_id, BilanOutcome.kind)
-Index('ix_planned_action_case_kind', PlannedAction.case_id, PlannedAction.kind, PlannedAction.status, PlannedAction.devis_status)
+Index(
+    'ix_planned_action_case_kind',
+    PlannedAction.case_id,
+    PlannedAction.kind,
+    PlannedAction.status,
+    PlannedAction.devis_status,
+)
 Index('ix_auth_failure_key_at', AuthFailure.key, AuthFailure.at)

@@ -90,10 +90,11 @@ def _index(var: str, i: Index) -> str:
     if i.unique:
         args.append("unique=True")
     args += [f"{k}={v!r}" for k, v in sorted(i.dialect_kwargs.items())]
-    line = f"Index({', '.join(args)})"
-    if i._ddl_if is not None:  # one dialect only (its DDLIf, set by .ddl_if(dialect=...))
-        line += f".ddl_if(dialect={i._ddl_if.dialect!r})"
-    return line
+    suffix = "" if i._ddl_if is None else f".ddl_if(dialect={i._ddl_if.dialect!r})"  # one dialect only
+    line = f"Index({', '.join(args)}){suffix}"
+    if len(line) <= 120:
+        return line
+    return "Index(\n    " + ",\n    ".join(args) + f",\n){suffix}"
 
 
 def render() -> str:
