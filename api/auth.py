@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from api.roles import AGENCY_ROLES, Role, User
+from store.db import one_statement_reads
 from store.tables import Advisor, Agency, AppUser
 
 USER = AppUser.__table__
@@ -104,8 +105,8 @@ _CURRENT = select(USER.c.id, USER.c.username, USER.c.role, USER.c.agency_id, USE
 
 def current(engine: Engine, user_id: int, token_hash: str) -> User | None:
     """The user of a verified token if the row still stands (active, same token hash): one
-    primary-key read, on every request."""
-    with engine.connect() as conn:
+    primary-key read, on every request (one round trip on PostgreSQL: store.db.one_statement_reads)."""
+    with one_statement_reads(engine).connect() as conn:
         row = conn.execute(_CURRENT, {"user_id": user_id}).first()
     if row is None or not row.active or row.token_hash != token_hash:
         return None

@@ -1,9 +1,18 @@
-"""Firing writes through HTTP: 32 concurrent clients against one uvicorn process.
+"""Firing writes through HTTP: 32 concurrent clients against one uvicorn process, then events
+posted against `m3 serve --workers 1` and `--workers 2` on PostgreSQL.
 
 The engine route (PATCH /api/cases/{id}/client: a client correction, a write that can repeat,
 through snapshot + decide + audit chain) against a bare route on the same server doing the same
 SQL writes without the engine (bench/bare_api.py). Reports requests per second, p50 and p99 for
 both and the ratio; targets: ratio >= 0.6 and p99 <= 100 ms, on SQLite and on PostgreSQL.
+
+Events over HTTP with several server processes (issue 10): on PostgreSQL, `m3 serve` started as
+a subprocess with --workers 1, then --workers 2 (same seeded database, a free loopback port),
+32 clients each POST /api/cases/{id}/events/joindre on cases of their own (each case once, so
+every request is an accepted transition through the write path). Reports throughput, p50 and
+p99 for each, and the throughput ratio 2/1; targets: ratio >= 1.3, p99 <= 150 ms. The machine
+has two cores, and the load generator runs on them too: with two server processes, the three
+compete for two cores.
 
 Loopback only; bounded in requests and time. The load generator shares the machine's two cores
 with the server, so it is kept light (a hand-written HTTP/1.1 client, see _Conn) and its own
@@ -167,6 +176,98 @@ async def _drive(host: str, port: int, token: str, path: str, case_ids: list[int
             "client_cpu": cpu / elapsed}
 
 
+async def _drive_events(host: str, port: int, token: str, case_ids: list[int], deadline: float) -> dict:
+    """One POST .../events/joindre per case (version 1: each case is fresh), from CONCURRENCY
+    clients (one connection each) taking the next case from a shared list."""
+    lat: list[float] = []
+    errors = 0
+    todo = iter(case_ids)
+    headers = {"Authorization": f"Bearer {token}", "If-Match": '"1"'}
+
+    async def worker() -> None:
+        nonlocal errors
+        conn = _Conn(host, port)
+        try:
+            for cid in todo:
+                if time.monotonic() > deadline:
+                    return
+                t0 = time.perf_counter()
+                status, _ = await conn.request("POST", f"/api/cases/{cid}/events/joindre", headers, b"")
+                lat.append((time.perf_counter() - t0) * 1000)
+                if status != 200:
+                    errors += 1
+        finally:
+            await conn.close()
+
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    lat.sort()
+    return {"rps": len(lat) / elapsed, "p50": statistics.median(lat),
+            "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "errors": errors, "n": len(lat),
+            "client_cpu": cpu / elapsed}
+
+
+def _serve(url: str, data_dir: str, port: int, workers: int) -> subprocess.Popen:
+    """`m3 serve` as a user starts it, in a process group of its own (its workers stop with it)."""
+    env = dict(os.environ, M3_DATABASE_URL=url, M3_DATA_DIR=data_dir, PYTHONPATH=str(ROOT))
+    for name in ("M3_TODAY", "M3_DEV", "M3_SESSION_SECRET", "M3_HTTP_WORKERS"):
+        env.pop(name, None)
+    return subprocess.Popen([sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)  # the supervisor and its workers
+        proc.wait(timeout=15)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def _workers_one(url: str, quick: bool) -> list[Result]:
+    n_req = 640 if quick else 4000
+    warm = CONCURRENCY * 4
+    counts = (1, 2)
+    case_ids, token = _seed(url, len(counts) * (warm + n_req))
+    figures = {}
+    with tempfile.TemporaryDirectory() as data_dir:
+        for i, workers in enumerate(counts):
+            mine = case_ids[i * (warm + n_req):(i + 1) * (warm + n_req)]
+            port = _free_port()
+            proc = _serve(url, data_dir, port, workers)
+            try:
+                asyncio.run(_wait_up(f"http://127.0.0.1:{port}", proc))
+                deadline = time.monotonic() + TIME_LIMIT_S
+                _run_async(_drive_events("127.0.0.1", port, token, mine[:warm], deadline))
+                figures[workers] = _run_async(_drive_events("127.0.0.1", port, token, mine[warm:], deadline))
+            finally:
+                _stop(proc)
+    one, two = figures[1], figures[2]
+    ratio = two["rps"] / one["rps"]
+    rows = []
+    for workers, f in figures.items():
+        label = f"PostgreSQL events, m3 serve --workers {workers}"
+        rows += [
+            Result(f"{label}: throughput", f["rps"], "req/s", "", None,
+                   f"{CONCURRENCY} clients, {f['n']} req, {f['errors']} errors, "
+                   f"load generator {f['client_cpu'] * 100:.0f} % of a core (2 cores in all)"),
+            Result(f"{label}: p50", f["p50"], "ms"),
+            Result(f"{label}: p99", f["p99"], "ms", "<= 150 ms", f["p99"] <= 150),
+        ]
+    rows.append(Result("PostgreSQL events: throughput 2 processes / 1", ratio, "ratio", ">= 1.3", ratio >= 1.3,
+                       "server and load generator share the machine's 2 cores"))
+    return rows
+
+
 def _run_async(coro):
     """uvloop when present (as the server has): less of the load generator's CPU per request."""
     try:
@@ -219,8 +320,9 @@ def _run_one(label: str, url: str, quick: bool) -> list[Result]:
 
 def run(quick: bool) -> list[Result]:
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results += _run_one("SQLite", f"sqlite:///{tmp}/bench_api.db", quick)
+    if not os.environ.get("M3_BENCH_API_WORKERS_ONLY"):  # iterating on the processes' figures alone
+        with tempfile.TemporaryDirectory() as tmp:
+            results += _run_one("SQLite", f"sqlite:///{tmp}/bench_api.db", quick)
     name = f"m3_bench_api_{uuid.uuid4().hex[:8]}"
     try:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -230,7 +332,15 @@ def run(quick: bool) -> list[Result]:
         return results + [Result("PostgreSQL", 0, "", "", False, f"skipped: {type(exc).__name__}")]
     try:
         url = admin.url.set(database=name).render_as_string(hide_password=False)
-        results += _run_one("PostgreSQL", url, quick)
+        if not os.environ.get("M3_BENCH_API_WORKERS_ONLY"):
+            results += _run_one("PostgreSQL", url, quick)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        results += _workers_one(admin.url.set(database=name).render_as_string(hide_password=False), quick)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

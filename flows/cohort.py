@@ -55,16 +55,12 @@ from config import Settings, get_settings
 from states.calendar import (
     PARIS, cohort_opens_on, contact_window, due_date, is_business_day, month_bounds, previous_month,
 )
-from states.commands import JoinContracts
-from states.errors import DomainError
-from states.joins import BEFORE_FINALISATION
-from states.lifecycle import ClosingReason, State
+from states.lifecycle import BEFORE_FINALISATION, ClosingReason, State
 from states.records import ContractRecord, Family, RequirementRecord, RequirementStatus
 from store import cases as opening
 from store import run_lock
 from store.errors import VersionConflict
 from store.snapshot import ADVISOR, CASE, CASE_CONTRACT, CLIENT, CONTRACT, REQUIREMENT
-from store.write_path import Change, execute_batch_in
 
 log = logging.getLogger("m3.cohort")
 ACTOR = "system:cohort"
@@ -377,6 +373,12 @@ def _join_all(conn: Connection, joins: list[PlannedJoin], records: dict[str, Con
     checks, decide() and rows as one change at a time, in a few statements for all of them).
     Return the joins the domain refused (a case closed meanwhile: its contracts wait for the next
     run). A case changed since the plan read it is tried again at its current version."""
+    # Imported here: a dry run never joins, and the write path and the domain's commands and guards
+    # are ~0.1-0.2 s of its start (docs/performance-cli-http.md).
+    from states.commands import JoinContracts
+    from states.errors import DomainError
+    from store.write_path import Change, execute_batch_in
+
     version = {j.case_id: j.version for j in joins}
     pending, refused = joins, []
     for _ in range(JOIN_RETRIES):

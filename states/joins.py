@@ -21,13 +21,10 @@ from states.calls import pieces_label
 from states.commands import JoinContracts
 from states.effects import Effects, Insert, Row
 from states.errors import InvalidChange
-from states.lifecycle import State
+from states.lifecycle import BEFORE_FINALISATION, State
 from states.records import ActionKind, ActionStatus, CaseSnapshot
 
 ACTION = "rattacher_contrats"
-# The states from which "contrats finalisés" is still ahead (the unreached ones lead to joint/RDV).
-BEFORE_FINALISATION = frozenset({State.A_CONTACTER, State.JOINT_RDV, State.FICHE_VALIDEE, State.EMAIL_ENVOYE,
-                                 State.COURRIER_ENVOYE})
 
 
 def join_contracts(case: CaseSnapshot, cmd: JoinContracts, now: datetime) -> Effects:

@@ -51,6 +51,10 @@ class ClosingReason(StrEnum):
 OPEN_STATES = tuple(s for s in State if s is not State.CLOTURE)
 # States from which the client has not been reached yet: escalation applies to them.
 UNREACHED_STATES = (State.A_CONTACTER, State.EMAIL_ENVOYE, State.COURRIER_ENVOYE)
+# The states from which "contrats finalisés" is still ahead (the unreached ones lead to joint/RDV):
+# a contract joining a case in one of them waits for that step (states/joins.py).
+BEFORE_FINALISATION = frozenset({State.A_CONTACTER, State.JOINT_RDV, State.FICHE_VALIDEE, State.EMAIL_ENVOYE,
+                                 State.COURRIER_ENVOYE})
 # States in which the client has been reached and the advisor is working the case.
 WORKING_STATES = (
     State.JOINT_RDV, State.FICHE_VALIDEE, State.CONTRATS_FINALISES,

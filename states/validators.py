@@ -1,15 +1,14 @@
 """Validation of CRM fields, by the maintained libraries (never hand-written checksums).
 
 Each validator returns (normalised value, None) when valid, or (None, reason in French) when not.
+
+The libraries are imported by the validator that uses them, on its first call: importing them
+(phonenumbers, email-validator, python-stdnum) cost ~0.1-0.2 s of every command that imports the
+domain's guards without validating anything (`m3 cohort --dry-run`; docs/performance-cli-http.md).
 """
 from __future__ import annotations
 
 import re
-
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.fr import siret as stdnum_siret
 
 Result = tuple[str | None, str | None]
 
@@ -28,6 +27,8 @@ def phone_region(postal_code: str | None) -> str:
 def validate_phone(raw: str | None, postal_code: str | None = None) -> Result:
     if not raw or not raw.strip():
         return None, "téléphone manquant"
+    import phonenumbers
+
     region = phone_region(postal_code)
     try:
         number = phonenumbers.parse(raw, region)
@@ -65,6 +66,8 @@ def _email_info(raw: str | None):
         return None, "email manquant"
     if _HEADER_UNSAFE.search(raw):
         return None, "email invalide : il contient un saut de ligne ou un caractère de contrôle"
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         info = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -78,6 +81,9 @@ def _email_info(raw: str | None):
 def validate_siret(raw: str | None) -> Result:
     if not raw or not raw.strip():
         return None, "SIRET manquant"
+    from stdnum.exceptions import ValidationError as StdnumError
+    from stdnum.fr import siret as stdnum_siret
+
     try:
         return stdnum_siret.validate(raw), None
     except StdnumError as exc:

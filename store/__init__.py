@@ -1,1 +1,1 @@
-"""Persistence: SQLModel tables, engine and sessions, migrations, the write path, the audit chain."""
+"""Persistence: the tables (store/models.py, generated Core in store/tables.py), engine and sessions, migrations, the write path, the audit chain."""

@@ -11,7 +11,6 @@ check, see store.db.get_engine) recreates whatever index the schema declares and
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, Index, Table, select
-from sqlmodel import SQLModel
 
 
 def drop_if_empty(conn: Connection, tables: list[Table]) -> list[Index]:
@@ -32,9 +31,21 @@ def restore(conn: Connection, indexes: list[Index]) -> None:
 
 def ensure_indexes(engine: Engine) -> None:
     """Create any index the schema declares and the database lacks (an import killed midway)."""
-    import store.tables  # noqa: F401  (registers the tables)
+    from store.tables import metadata
 
     with engine.begin() as conn:
-        for table in SQLModel.metadata.sorted_tables:
+        # One query for the names present, then CREATE only what is missing: `create(checkfirst=True)`
+        # asks the database once per index (about 50), ~0.1 s of every command that opens the engine.
+        present = _index_names(conn)
+        for table in metadata.sorted_tables:
             for idx in table.indexes:
-                idx.create(conn, checkfirst=True)
+                if idx.name not in present:
+                    idx.create(conn, checkfirst=True)
+
+
+def _index_names(conn: Connection) -> set[str]:
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        sql = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    return set(conn.exec_driver_sql(sql).scalars())

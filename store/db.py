@@ -148,6 +148,24 @@ def make_engine(url: str) -> Engine:
                          hide_parameters=HIDE_PARAMETERS, connect_args=connect_args)
 
 
+def one_statement_reads(engine: Engine) -> Engine:
+    """The same engine (and pool) for reads of a single statement: in autocommit on PostgreSQL.
+
+    Why: psycopg opens a transaction before the first statement and SQLAlchemy rolls it back when
+    the connection is returned, so one SELECT costs three round trips (BEGIN, SELECT, ROLLBACK); in
+    autocommit it is one, and a single statement sees one snapshot either way. The API reads the
+    token's user this way on every request (api/auth.current; docs/performance-cli-http.md). SQLite
+    keeps its engine: its transactions are opened by the `begin` listener above, and switching
+    pysqlite's isolation level back and forth would undo the connect listener's setting."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    reader = getattr(engine, "_m3_one_statement", None)
+    if reader is None:
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        engine._m3_one_statement = reader  # type: ignore[attr-defined]
+    return reader
+
+
 def alembic_config(url: str):
     from alembic.config import Config
 

@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlmodel import SQLModel
 
 from store.db import make_engine, upgrade
 
@@ -21,9 +20,9 @@ SKIP_PG = os.environ.get("M3_TEST_SKIP_POSTGRES") == "1"
 
 
 def _truncate(engine: Engine) -> None:
-    import store.tables  # noqa: F401
+    from store.tables import metadata
 
-    names = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name != "agency"]
+    names = [t.name for t in reversed(metadata.sorted_tables) if t.name != "agency"]
     extra = [n for n in ("app_user",) if n not in names]
     from store import audit_guard
 

@@ -56,11 +56,9 @@ _DONE = {"contact_attempt", "inventory_line", "bilan_outcome", "planned_action",
 
 
 def _tables_with(column: str) -> list:
-    from sqlmodel import SQLModel
+    from store.tables import metadata
 
-    import store.tables  # noqa: F401  (every table registered)
-
-    return [t for t in SQLModel.metadata.sorted_tables if column in t.c and t.name not in _DONE]
+    return [t for t in metadata.sorted_tables if column in t.c and t.name not in _DONE]
 
 
 def _rows(conn: Connection, table, column: str, value) -> list[dict[str, Any]]:

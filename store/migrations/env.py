@@ -5,7 +5,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import store.models  # noqa: F401  (registers the tables on SQLModel.metadata: the one definition)
 
 target_metadata = SQLModel.metadata
 config = context.config

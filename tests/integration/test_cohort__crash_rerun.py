@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import event, select
-from sqlmodel import SQLModel
 
 from flows import cohort
 from flows.clock import resolve
 from store import audit, audit_guard
 from store.snapshot import CASE
+from store.tables import metadata
 from tests import factories as f
 from tests.conftest import _truncate
 
@@ -56,7 +56,7 @@ def _book(engine) -> int:
 def _rows(engine) -> dict[str, list[dict]]:
     """Every row of every table."""
     with engine.connect() as conn:
-        return {t.name: [dict(r) for r in conn.execute(select(t)).mappings()] for t in SQLModel.metadata.sorted_tables}
+        return {t.name: [dict(r) for r in conn.execute(select(t)).mappings()] for t in metadata.sorted_tables}
 
 
 def _dump(rows: dict[str, list[dict]], portable: bool = False) -> dict[str, list[tuple]]:
@@ -85,7 +85,7 @@ def _restore(engine, saved: dict[str, list[dict]]) -> None:
     trail's guard lifted inside the transaction as the test fixtures do): the book again, quickly."""
     current = _dump(_rows(engine))
     wanted = _dump(saved)
-    changed = [t for t in SQLModel.metadata.sorted_tables if current[t.name] != wanted[t.name]]
+    changed = [t for t in metadata.sorted_tables if current[t.name] != wanted[t.name]]
     with engine.begin() as conn:
         audit_guard.uninstall(conn)
         for t in reversed(changed):

@@ -1,4 +1,4 @@
-"""Migration 0004 and store/tables.py agree on what 0004 adds (case_note, case_topic, the
+"""Migration 0004 and store/models.py agree on what 0004 adds (case_note, case_topic, the
 advisors' names and title, the client's civility): Alembic finds nothing to change there.
 On SQLite and PostgreSQL."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import store.tables  # noqa: F401  (registers the tables)
+import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 MINE = {"case_note", "case_topic"}
 MINE_COLUMNS = {("advisor", "first_name"), ("advisor", "last_name"), ("advisor", "title"), ("client", "civility")}

@@ -1,4 +1,4 @@
-"""Migration 0010 and store/tables.py agree on what 0010 adds and replaces (the lists' and the
+"""Migration 0010 and store/models.py agree on what 0010 adds and replaces (the lists' and the
 statistics' indexes, the client's folded search keys, the cases' document counts): Alembic
 finds nothing to change about them, on SQLite and PostgreSQL. Each dialect's own search index
 (a trigram GIN index on PostgreSQL, a B-tree on SQLite) is there, and the other's is not."""
@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import store.tables  # noqa: F401  (registers the tables)
+import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 MINE_COLUMNS = {("client", "search_name"), ("client", "search_phone"), ("followup_case", "documents_required"),
                 ("followup_case", "documents_satisfied")}

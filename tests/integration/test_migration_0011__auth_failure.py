@@ -1,4 +1,4 @@
-"""Migration 0011 (auth_failure, the shared rate-limit counts) and store/tables.py agree, on
+"""Migration 0011 (auth_failure, the shared rate-limit counts) and store/models.py agree, on
 SQLite and PostgreSQL; and it downgrades and upgrades again (a fresh SQLite file)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import store.tables  # noqa: F401  (registers the tables)
+import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from store.db import alembic_config, make_engine, upgrade
 
 

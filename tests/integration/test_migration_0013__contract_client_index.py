@@ -1,4 +1,4 @@
-"""Migration 0013 and store/tables.py agree on the contracts' client index: the wide one
+"""Migration 0013 and store/models.py agree on the contracts' client index: the wide one
 (client_id, status, family) is there, the narrow one it replaces is gone, and Alembic finds
 nothing to change about the contract table's indexes, on SQLite and PostgreSQL."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import store.tables  # noqa: F401  (registers the tables)
+import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 def _on_contract_indexes(diff) -> bool:
