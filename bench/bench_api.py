@@ -48,6 +48,20 @@ PG_ADMIN = os.environ.get("M3_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://po
 TIME_LIMIT_S = 120  # per database: the run stops by itself past this
 
 
+
+# What a miss in this table is due to, and the next step (bench/misses.py puts it in the README).
+WHY = {
+    "p99": (
+        "Why: 32 clients against two shared cores that also run PostgreSQL and the load generator: "
+        "the mean wait alone is 32 / throughput (~270 ms at 118 req/s), and the kernel splits the "
+        "connections unevenly between the processes. Next: measure with the load generator on another "
+        "machine, then fewer round trips and thread hops per write (docs/performance-cli-http.md)."),
+    "2 processes / 1": (
+        "Why: with two cores, a second server process mostly competes with the first, PostgreSQL and "
+        "the load generator. Next: measure on a machine with more cores than processes "
+        "(docs/performance-cli-http.md)."),
+}
+
 def _seed(url: str, n_cases: int) -> tuple[list[int], str]:
     from api.auth import create_user
     from api.roles import Role

@@ -30,6 +30,17 @@ TARGET_MS = 4.0
 BEFORE = {"json": 25, "page": 31}  # statements per request before issue 10 (docs/performance-case-detail.md)
 
 
+
+# What a miss in this table is due to, and the next step (bench/misses.py puts it in the README).
+WHY = {
+    "case detail GET /api/cases/{id}": (
+        "Why: each part is now read once (14 statements), but the nine child tables are nine round "
+        "trips, and the gap rules, the client's e-mail and phone re-check and the call script are "
+        "~30 % of the CPU. Next: one JSON-aggregating statement for the child tables on PostgreSQL "
+        "(measured 2.5× on the reads, needs a typed decoder per table), then the Python parts "
+        "(docs/performance-case-detail.md)."),
+}
+
 def _login(client, username: str, password: str) -> None:
     from selectolax.lexbor import LexborHTMLParser
 

@@ -52,6 +52,17 @@ CLIENT = dict(kind="particulier", last_name="Dupont", first_name="Marie", addres
               marital_status="marié(e)", professional_status="salariée", agency_id="corniche")
 
 
+
+# What a miss in this table is due to, and the next step (bench/misses.py puts it in the README).
+WHY = {
+    "ratio change / raw minimum": (
+        "Why: after the driver-cursor statements, the transaction (SQLAlchemy's begin/commit and the "
+        "pool, ~35 µs against 4 µs raw) is 29 % of a change, `decide()` 22 % (the phone and e-mail "
+        "validators re-run on every field by the `fiche_complete` guard), the case and client read 13 %. "
+        "Next: a lighter transaction for the write path (keeping the writer queue and the pool's "
+        "invalidation), then validating only the fields a change touches (docs/performance-write-path.md)."),
+}
+
 def _seed(engine, n_cases: int) -> list[int]:
     """n_cases cases in à contacter, one valid particulier client and one contract each,
     assignment confirmed (so `valider_fiche` passes its guard once the case is reached)."""
