@@ -1,10 +1,13 @@
 """Import of the CRM export: 1,000,000 contract rows (quick: 20,000) into a fresh SQLite file.
 
-Targets (issue §6): ≤ 30 s and peak memory ≤ 400 MB. The book is written by the demo
-generator beforehand (not timed). The import runs in a child process so that the peak RSS
-reported is the import's own, measured by the child (ru_maxrss) and sent back as JSON. On a
-large file the import forks a parsing worker: the memory reported is the sum of both peaks
-(an upper bound of what they held together), and the CPU both processes' time.
+Targets (issue 10): ≤ 35 s of CPU (the writer and its parsing worker together), ≤ 25 s of wall
+time on idle cores, peak memory ≤ 400 MB. The book is written by the demo generator beforehand
+(not timed). The import runs in a child process so that the peak RSS reported is the import's
+own, measured by the child (ru_maxrss) and sent back as JSON. On a large file the import forks a
+parsing worker: the memory target is on the sum of both peaks (an upper bound of what they held
+together), the CPU target on both processes' time; each process's own figures are rows too
+(docs/performance-import.md). The wall time is only comparable on idle cores: the note says the
+load average the run met.
 
 A third run measures what the CRM's next export costs when it meets the write path: a cohort
 opened (the April cases), 300 of their clients' phones corrected through the write path, then
@@ -15,6 +18,7 @@ client changed (store.import_corrections).
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from bench.common import Result
 
-TARGET_S, TARGET_MB = 30.0, 400.0
+TARGET_S, TARGET_CPU_S, TARGET_MB = 25.0, 35.0, 400.0
 
 
 def _child(csv_path: str, db_path: str, changed: bool = False) -> None:
@@ -38,14 +42,18 @@ def _child(csv_path: str, db_path: str, changed: bool = False) -> None:
     extra = _changed_export(engine, csv_path) if changed else {}
     if changed:
         csv_path = extra.pop("path")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # only the import's own worker counts
     start, cpu = time.perf_counter(), time.process_time()
     s = import_file(engine, csv_path, now=_NOW)
+    seconds, writer_cpu = time.perf_counter() - start, time.process_time() - cpu
     worker = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parsing worker, once joined
-    print(json.dumps({"seconds": time.perf_counter() - start,
-                      "cpu": time.process_time() - cpu + worker.ru_utime + worker.ru_stime,
+    parser_cpu = worker.ru_utime + worker.ru_stime - before.ru_utime - before.ru_stime
+    print(json.dumps({"seconds": seconds, "cpu": writer_cpu + parser_cpu, "writer_cpu": writer_cpu,
+                      "parser_cpu": parser_cpu, "load": os.getloadavg()[0],
                       "read": s.read, "imported": s.imported, "rejected": s.rejected,
                       "clients_updated": s.clients_updated, "cases_audited": s.cases_audited,
                       "conflicts": len(s.conflicts), **extra,
+                      "writer_mb": peak_rss_mb(), "parser_mb": peak_rss_mb(children=True),
                       "peak_mb": peak_rss_mb() + peak_rss_mb(children=True)}))
 
 
@@ -107,11 +115,22 @@ def run(quick: bool) -> list[Result]:
     size = f"{rows:,} rows".replace(",", " ")
     return [
         Result(f"generate {size}", generated, "s", note="demo-data, not part of the target"),
-        Result(f"import {size}", first["seconds"], "s", f"<= {TARGET_S:.0f} s", first["seconds"] <= TARGET_S,
-               f"cpu {first['cpu']:.1f} s (both processes); imported {first['imported']}, rejected {first['rejected']}"),
+        Result(f"import {size}", first["seconds"], "s", f"<= {TARGET_S:.0f} s (idle cores)",
+               first["seconds"] <= TARGET_S,
+               f"wall; load average {first['load']:.1f} at the end; imported {first['imported']}, "
+               f"rejected {first['rejected']}"),
+        Result("import CPU, both processes", first["cpu"], "s", f"<= {TARGET_CPU_S:.0f} s", first["cpu"] <= TARGET_CPU_S,
+               f"writer {first['writer_cpu']:.1f} s + parser {first['parser_cpu']:.1f} s"),
+        Result("import CPU, writer", first["writer_cpu"], "s", note="classify, advisors, search keys, SQLite"),
+        Result("import CPU, parser", first["parser_cpu"], "s", note="read, check, normalise, hash, marshal"),
         Result("import rate", first["read"] / first["seconds"], "rows/s"),
-        Result("import peak memory", first["peak_mb"], "MB", f"<= {TARGET_MB:.0f} MB", first["peak_mb"] <= TARGET_MB),
-        Result(f"re-import {size} (unchanged)", again["seconds"], "s", note=f"{again['read'] / again['seconds']:,.0f} rows/s"),
+        Result("import peak memory", first["peak_mb"], "MB", f"<= {TARGET_MB:.0f} MB", first["peak_mb"] <= TARGET_MB,
+               f"writer {first['writer_mb']:.0f} MB + parser {first['parser_mb']:.0f} MB"),
+        Result("import peak memory, writer", first["writer_mb"], "MB"),
+        Result("import peak memory, parser", first["parser_mb"], "MB"),
+        Result(f"re-import {size} (unchanged)", again["seconds"], "s",
+               note=f"{again['read'] / again['seconds']:,.0f} rows/s; cpu {again['cpu']:.1f} s "
+                    f"(writer {again['writer_cpu']:.1f} + parser {again['parser_cpu']:.1f})"),
         Result("re-import peak memory", again["peak_mb"], "MB", f"<= {TARGET_MB:.0f} MB", again["peak_mb"] <= TARGET_MB),
         Result(f"re-import {size}, clients changed", changed["seconds"], "s",
                note=f"cpu {changed['cpu']:.1f} s; {changed['clients_updated']} clients changed, "

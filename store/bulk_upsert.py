@@ -4,46 +4,30 @@ Why not only `conn.execute(stmt, rows)`: on SQLite, SQLAlchemy's per-row paramet
 costs about as much as the import's parsing (measured: a quarter of a million-row import).
 So on SQLite the statement is compiled once and its rows go straight to the driver's
 `executemany`, as tuples already holding the driver's values (date → ISO text, Decimal →
-float, as SQLAlchemy's bind processors would: converting them here, per row, cost ~3 µs).
+float, as SQLAlchemy's bind processors would: converting them here, per row, cost ~3 µs),
+and its parameters in the rows' own column order, so no row is rebuilt to match the table's.
 On PostgreSQL SQLAlchemy's "insertmanyvalues" already folds the rows into multi-row VALUES,
 so the Core path is kept.
 """
 from __future__ import annotations
 
 import json
-from operator import itemgetter
 
-from sqlalchemy import Connection, Engine, Table, bindparam, literal_column, select
+from sqlalchemy import Connection, Engine, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 
 class Upsert:
     def __init__(self, engine: Engine, table: Table, columns: list[str], key: str = "id"):
         dialect = engine.dialect
-        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         self.columns = columns
         self.raw = dialect.name == "sqlite"
-        values = {c: bindparam(c) for c in columns}
         if self.raw:
-            # Columns we do not set but that have a scalar default (the opposition flags) get
-            # it as a SQL literal: new rows take it, updates leave the stored value alone.
-            for col in table.c:
-                if col.name not in values and col.default is not None and col.default.is_scalar:
-                    if not isinstance(col.default.arg, (bool, int)):
-                        raise RuntimeError(f"{table.name}.{col.name}: default {col.default.arg!r} not supported")
-                    values[col.name] = literal_column(str(int(col.default.arg)))
-        stmt = insert(table).values(values) if self.raw else insert(table)
-        self.stmt = stmt.on_conflict_do_update(index_elements=[table.c[key]],
-                                               set_={c: stmt.excluded[c] for c in columns if c != key})
-        if self.raw:
-            compiled = self.stmt.compile(dialect=dialect)
-            self.sql = str(compiled)
-            order = list(compiled.positiontup or [])
-            if sorted(order) != sorted(columns):
-                raise RuntimeError(f"{table.name}: unexpected parameters {order}")
-            # SQLAlchemy lists the parameters in the table's column order; rows come in `columns`
-            # order: one C-level itemgetter per row puts them in place (~0.2 µs).
-            self.reorder = None if order == columns else itemgetter(*(columns.index(c) for c in order))
+            self.sql = _sqlite_upsert(table, columns, key)
+        else:
+            stmt = postgresql.insert(table) if dialect.name == "postgresql" else sqlite.insert(table)
+            self.stmt = stmt.on_conflict_do_update(index_elements=[table.c[key]],
+                                                   set_={c: stmt.excluded[c] for c in columns if c != key})
 
     def run(self, conn: Connection, rows: list[tuple]) -> None:
         """Rows as tuples in `columns` order. On SQLite their values must already be what the
@@ -52,10 +36,32 @@ class Upsert:
         if not rows:
             return
         if self.raw:
-            conn.exec_driver_sql(self.sql, rows if self.reorder is None else list(map(self.reorder, rows)))
+            conn.exec_driver_sql(self.sql, rows)
         else:
             columns = self.columns
             conn.execute(self.stmt, [dict(zip(columns, row)) for row in rows])
+
+
+def _sqlite_upsert(table: Table, columns: list[str], key: str) -> str:
+    """The upsert's SQL for rows in `columns` order (SQLAlchemy's compiled statement takes its
+    parameters in the table's column order: putting each client and contract row in that order
+    first cost ~0.65 µs per row of the file, ~3 % of the writer, docs/performance-import.md).
+
+    Columns it does not set but that have a scalar default (the opposition flags) get it as a
+    literal: new rows take it, updates leave the stored value alone."""
+    unknown = [c for c in columns if c not in table.c]
+    if unknown or key not in columns:
+        raise RuntimeError(f"{table.name}: unexpected columns {unknown or [key]}")
+    names, values = [f'"{c}"' for c in columns], ["?"] * len(columns)
+    for col in table.c:
+        if col.name not in columns and col.default is not None and col.default.is_scalar:
+            if not isinstance(col.default.arg, (bool, int)):
+                raise RuntimeError(f"{table.name}.{col.name}: default {col.default.arg!r} not supported")
+            names.append(f'"{col.name}"')
+            values.append(str(int(col.default.arg)))
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != key)
+    return (f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({", ".join(values)}) '
+            f'ON CONFLICT ("{key}") DO UPDATE SET {updates}')
 
 
 class StoredHashes:

@@ -65,11 +65,26 @@ def _fast_e164(raw: str, region: str) -> str | None:
 def normalise_phone(raw: str | None, postal_code: str | None) -> str | None:
     if not raw:
         return raw
-    fast = _fast_e164(raw, phone_region(postal_code))
+    region = phone_region(postal_code)
+    fast = _fast_e164(raw, region)
     if fast is not None:
         return fast
-    value, _ = validate_phone(raw, postal_code)
-    return value or raw
+    # What the fast path leaves repeats ('n/c', '06 12 34', '+33 6 12'): each answer is kept,
+    # bounded. Measured on a 200,000-row book (3 % of its clients off the fast path):
+    # normalise_phone 1.4x faster, 0.5 µs less per row (docs/performance-import.md).
+    # validate_phone reads the postal code only through its region: (raw, region) is the question.
+    key = (raw, region)
+    value = _SLOW_ANSWERS.get(key)
+    if value is None:
+        value = validate_phone(raw, postal_code)[0] or raw
+        if len(_SLOW_ANSWERS) >= _SLOW_ANSWERS_MAX:
+            _SLOW_ANSWERS.clear()
+        _SLOW_ANSWERS[key] = value
+    return value
+
+
+_SLOW_ANSWERS: dict[tuple[str, str], str] = {}
+_SLOW_ANSWERS_MAX = 20_000
 
 
 def normalise_naf(raw: str | None) -> tuple[str | None, str | None]:

@@ -36,3 +36,14 @@ def test_normalise_client__naf_normalised_with_its_nomenclature_or_kept():
     assert (c["naf_code"], c["naf_nomenclature"]) == ("62.01Z", "NAF2")
     c = normalise_client({"phone": None, "postal_code": None, "naf_code": "62-01"})
     assert (c["naf_code"], c["naf_nomenclature"]) == ("62-01", None)
+
+
+def test_normalise_phone__a_remembered_answer_is_the_answer_of_its_region():
+    # '0692 12 34 56' is valid in La Réunion only: remembered per region, never per text alone
+    assert normalise_phone("0692.12.34.5", "13007") == "0692.12.34.5"
+    assert normalise_phone("+262 692 12 34 56", "13007") == "+262692123456"
+    assert normalise_phone("+262 692 12 34 56", "97400") == "+262692123456"
+    assert normalise_phone("06 12 34", "97400") == normalise_phone("06 12 34", "13007") == "06 12 34"
+    for _ in range(2):
+        assert normalise_phone("0692 12 34 56", "13007") == "0692 12 34 56"
+        assert normalise_phone("0692 12 34 56", "97400") == "+262692123456"
