@@ -32,6 +32,21 @@ from bench.common import Result
 TARGET_S, TARGET_CPU_S, TARGET_MB = 25.0, 35.0, 400.0
 
 
+
+# What a miss in this table is due to, and the next step (bench/misses.py puts it in the README).
+WHY = {
+    "import CPU, both processes": (
+        "Why: ~12 µs a row is SQLite's own work; the rest is Python spread over many small steps "
+        "(parser: client values and phone normalisation 29 %, row checks 28 %; writer: the client "
+        "and contract upserts 43 %, unpacking batches 12 %, search keys 11 %). Next: the worker "
+        "builds the upserts' final rows with their search keys, so the writer only fills in "
+        "advisor ids; then one pass over each common row in the parser (docs/performance-import.md)."),
+    "import 1": (
+        "Why: the writer plus the index rebuild at the end set the wall time; on shared cores the "
+        "parser and the writer also wait for each other. Next: as for the CPU "
+        "(docs/performance-import.md)."),
+}
+
 def _child(csv_path: str, db_path: str, changed: bool = False) -> None:
     from bench.common import peak_rss_mb
     from store.db import make_engine, upgrade
