@@ -179,14 +179,20 @@ async def _drive(host: str, port: int, token: str, path: str, case_ids: list[int
         finally:
             await conn.close()
 
+    return await _timed(lambda: asyncio.gather(*(worker(w) for w in range(CONCURRENCY))), lat, lambda: errors)
+
+
+async def _timed(run, lat: list[float], errors) -> dict:
+    """Run the clients (`run()`: an awaitable), then their figures: requests per second, p50 and
+    p99 of `lat` (ms), the errors counted, the load generator's own CPU share."""
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
+    await run()
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     lat.sort()
     return {"rps": len(lat) / elapsed, "p50": statistics.median(lat),
-            "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "errors": errors, "n": len(lat),
+            "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "errors": errors(), "n": len(lat),
             "client_cpu": cpu / elapsed}
 
 
@@ -213,15 +219,7 @@ async def _drive_events(host: str, port: int, token: str, case_ids: list[int], d
         finally:
             await conn.close()
 
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    elapsed = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
-    lat.sort()
-    return {"rps": len(lat) / elapsed, "p50": statistics.median(lat),
-            "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "errors": errors, "n": len(lat),
-            "client_cpu": cpu / elapsed}
+    return await _timed(lambda: asyncio.gather(*(worker() for _ in range(CONCURRENCY))), lat, lambda: errors)
 
 
 def _serve(url: str, data_dir: str, port: int, workers: int) -> subprocess.Popen:

@@ -25,6 +25,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, event
 
 from bench.common import Result, postgres_database
+from bench.bench_pages import login
 
 TARGET_MS = 4.0
 BEFORE = {"json": 25, "page": 31}  # statements per request before issue 10 (docs/performance-case-detail.md)
@@ -40,17 +41,6 @@ WHY = {
         "(measured 2.5× on the reads, needs a typed decoder per table), then the Python parts "
         "(docs/performance-case-detail.md)."),
 }
-
-def _login(client, username: str, password: str) -> None:
-    from selectolax.lexbor import LexborHTMLParser
-
-    page = client.get("/connexion")
-    token = LexborHTMLParser(page.text).css_first('input[name="csrf_token"]').attributes["value"]
-    resp = client.post("/connexion", data={"username": username, "password": password, "csrf_token": token},
-                       follow_redirects=False)
-    if resp.status_code != 303:
-        raise RuntimeError(f"login {username}: {resp.status_code}")
-
 
 def _statements(engine: Engine, fn) -> int:
     n = 0
@@ -108,7 +98,7 @@ def measure(engine: Engine, n: int) -> dict[str, tuple[list[float], int, float]]
     out = {}
     with TestClient(create_app(engine, clock=lambda: NOW)) as client:
         work_the_case(client, token, case_id, contracts, adv)
-        _login(client, USERNAME, PASSWORD)
+        login(client, USERNAME, PASSWORD)
         bearer = {"Authorization": f"Bearer {token}"}
 
         def get(path: str, headers=None):

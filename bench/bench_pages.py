@@ -86,12 +86,13 @@ def _users(engine: Engine, book: Book) -> dict[str, tuple[str, str | None]]:
     return out
 
 
-def _login(client, username: str) -> None:
+def login(client, username: str, password: str = PASSWORD) -> None:
+    """Log a TestClient in through the login page (its CSRF token first)."""
     from selectolax.lexbor import LexborHTMLParser
 
     page = client.get("/connexion")
     token = LexborHTMLParser(page.text).css_first('input[name="csrf_token"]').attributes["value"]
-    resp = client.post("/connexion", data={"username": username, "password": PASSWORD, "csrf_token": token},
+    resp = client.post("/connexion", data={"username": username, "password": password, "csrf_token": token},
                        follow_redirects=False)
     if resp.status_code != 303:
         raise RuntimeError(f"login {username}: {resp.status_code}")
@@ -162,7 +163,7 @@ def measure(engine: Engine, book: Book, quick: bool, n: int | None = None,
         for u in users:
             c = TestClient(app)
             c.__enter__()
-            _login(c, u)
+            login(c, u)
             clients[u] = c
         try:
             out["dossiers"] = []
