@@ -59,6 +59,34 @@ TARGETS = {
 }
 
 
+
+# What a miss in this table is due to, and the next step (bench/misses.py puts it in the README).
+WHY = {
+    '"Mes dossiers" (advisor, own open cases)': (
+        "Why: the statements are index reads (8 per page, child rows by one array of ids on "
+        "PostgreSQL); the time is Python's: the grouping rules asked of each of ~280 open cases "
+        "(D223-9 in the client's time zone, names, badges), the rows' type processing and the "
+        "rendering of 3 groups. Next: decide the groups' order in SQL and run the per-case rules only "
+        "for the rows shown (40 a group) (docs/performance-pages.md)."),
+    "case page /dossiers/{id}": (
+        "Why: the page is the whole case detail (each part read once, 16 statements: 16 round trips "
+        "on PostgreSQL) plus the call script and the bilan's gap rules. Next: the child tables in one "
+        "JSON-aggregating statement on PostgreSQL (docs/performance-case-detail.md)."),
+    "agency list GET /api/cases": (
+        "Why: the page's ids come from an index in order; what is left is the count of the filtered "
+        "cases and, for sorts without an index, a sort of narrow case rows. Next: an index for each "
+        "sort people use, read from the logs (docs/performance-pages.md)."),
+    "agency-wide search": (
+        "Why: SQLite cannot seek `LIKE '%…%'`: it scans the folded-name index of 100,000 clients; "
+        "PostgreSQL's trigram index finds the words, then the cases are read and grouped like Mes "
+        "dossiers. Next: SQLite FTS5 (trigram tokenizer) over the folded keys (docs/performance-pages.md)."),
+    "statistics of one agency": (
+        "Why: three GROUP BY statements over the agency's 50,000 cases (the outcomes and actions "
+        "joined per case), each already read from covering indexes in group order. Next: keep each "
+        "case's outcome and action counts on its row, as the document counts are, so the figures are "
+        "one GROUP BY (docs/performance-pages.md)."),
+}
+
 def _pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
