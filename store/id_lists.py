@@ -23,6 +23,9 @@ class InIds(ColumnElement):
 
     inherit_cache = True
     type = Boolean()
+    # A comparison, not a boolean value: without this, SQLAlchemy writes `(... IN (...)) = 1` on
+    # SQLite (no native booleans) and SQLite then scans the table instead of using its index.
+    _is_implicitly_boolean = True
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("name", InternalTraversal.dp_string)]
 
     def __init__(self, column, name: str) -> None:
