@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,19 @@ MIN_NAME = 4  # shorter names ("Léa", "Hugo") would match ordinary words
 # Words a log prints as values (Python and JSON literals): Hypothesis draws them as names too
 # ("False" as a fuzzed last name), and a log's `'business_day': False` is not personal data.
 LITERALS = frozenset({"True", "False", "None", "true", "false", "null", "none", "NULL", "nan", "inf"})
+ROOT = Path(__file__).resolve().parents[2]
+APP_PACKAGES = ("api", "cli", "config", "flows", "notifications", "states", "store")
+
+
+def _code_words() -> frozenset[str]:
+    """Every word of the application's own source. Hypothesis draws text from the constants of
+    the code under test, so a fuzzed "name" can be "cohort", which every cohort log line says:
+    a one-word name that is a word of the program is not told apart from the program's text."""
+    words: set[str] = set()
+    for package in APP_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            words.update(_WORD.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return frozenset(words)
 
 
 def _factory_values() -> tuple[set, set, set]:
@@ -97,7 +111,12 @@ class Finder:
 
 def test_zz_logs__no_personal_data_in_any_log_of_the_run(tmp_path, figures):
     names, emails, phones = _factory_values()
-    for extra in (_demo_values(tmp_path), tuple(logscan.values()[k] for k in ("name", "email", "phone"))):
+    code = _code_words()
+    seeded = logscan.values()
+    # What the tests seeded, drawn by Hypothesis: a one-word value that is a word of the program
+    # is left out (the factories' and the demo book's names are chosen, and always looked for).
+    drawn = {n for n in seeded["name"] if not (len(n.split()) == 1 and n.strip() in code)}
+    for extra in (_demo_values(tmp_path), (drawn, seeded["email"], seeded["phone"])):
         names |= extra[0]
         emails |= extra[1]
         phones |= extra[2]
