@@ -64,6 +64,19 @@ def register_file(what: str, path: Path) -> Path:
     return Path(path)
 
 
+def book_values(path: Path) -> tuple[set[str], set[str], set[str]]:
+    """The client names, emails and phones of a CRM export (`m3 demo-data`'s CSV)."""
+    import csv
+
+    names, emails, phones = set(), set(), set()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for r in csv.DictReader(fh, delimiter=";"):
+            names.update({r["last_name"], r["company_name"], f"{r['first_name']} {r['last_name']}".strip()})
+            emails.add(r["email"])
+            phones.add(r["phone"])
+    return names, emails, phones
+
+
 def register_values(names=(), emails=(), phones=()) -> None:
     """Personal data a test put in a database: what the scan looks for."""
     with _lock:

@@ -9,7 +9,6 @@ SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL).
 """
 from __future__ import annotations
 
-import csv
 import os
 import random
 import shutil
@@ -195,12 +194,7 @@ def _export(path, rows: int) -> None:
     from store.demo_book import write_demo_book
 
     write_demo_book(path, contracts=rows, seed=7, today=date(2026, 4, 1))
-    names, emails, phones = set(), set(), set()
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for r in csv.DictReader(fh, delimiter=";"):
-            names.update({r["last_name"], r["company_name"], f"{r['first_name']} {r['last_name']}".strip()})
-            emails.add(r["email"])
-            phones.add(r["phone"])
+    names, emails, phones = logscan.book_values(path)
     logscan.register_values({n for n in names if len(n) >= 4}, emails, {p for p in phones if len(p) >= 8})
 
 

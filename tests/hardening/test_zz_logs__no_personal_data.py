@@ -10,7 +10,6 @@ hardening suite.
 """
 from __future__ import annotations
 
-import csv
 import re
 from datetime import date
 from pathlib import Path
@@ -58,13 +57,7 @@ def _demo_values(tmp_path) -> tuple[set, set, set]:
 
     path = tmp_path / "demo_book.csv"
     write_demo_book(path, contracts=3000, seed=42, today=date(2026, 11, 21))
-    names, emails, phones = set(), set(), set()
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for r in csv.DictReader(fh, delimiter=";"):
-            names.update({r["last_name"], r["company_name"], f"{r['first_name']} {r['last_name']}".strip()})
-            emails.add(r["email"])
-            phones.add(r["phone"])
-    return names, emails, phones
+    return logscan.book_values(path)
 
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
